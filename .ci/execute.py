@@ -1,0 +1,38 @@
+"""Execute notebooks in place, each in a fresh kernel from top to bottom, and print each wall time.
+
+Usage: python .ci/execute.py notebooks/00_*.ipynb ...   (what `make run` calls)
+A cell that raises stops the run, unless the cell carries the `raises-exception` tag.
+No per-cell timings or widget state are written, so a re-run changes only what the cells print.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def execute(path: Path) -> float:
+    """Run one notebook in place in a fresh kernel started in its folder; return the seconds taken."""
+    notebook = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    seconds = time.perf_counter() - start
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(notebook, path)
+    return seconds
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        print(f"{name:45s} {execute(Path(name)):6.1f} s", flush=True)

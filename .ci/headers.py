@@ -1,0 +1,87 @@
+"""Stamp every notebook's header from the GitHub slug that the Makefile holds.
+
+Usage: python .ci/headers.py --repo OWNER/NAME [--check] notebooks/*.ipynb   (`make headers`)
+
+Each notebook's first cell is rewritten as: its own `# Title` line (kept as it is), the Colab badge
+for the notebook's own path, and links to the previous notebook, the README and the next one.
+The setup cell's `REPO_URL = "..."` line and the README's Colab badges get the slug too.
+Running it twice changes nothing. With --check it writes nothing and exits 1 if a file is stale.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+COLAB = "https://colab.research.google.com/github/{repo}/blob/main/notebooks/{name}"
+BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def title_of(notebook: nbformat.NotebookNode) -> str:
+    """Return the `# Title` line of a notebook's first cell, without the '# '."""
+    match = re.search(r"^# (.+)$", notebook.cells[0].source, re.MULTILINE)
+    if notebook.cells[0].cell_type != "markdown" or not match:
+        raise SystemExit("the first cell of every notebook must be markdown with a '# Title' line")
+    return match.group(1).strip()
+
+
+def header(repo: str, path: Path, title: str, previous: Path | None, following: Path | None) -> str:
+    """Return the markdown of a notebook's header cell."""
+    links = []
+    if previous:
+        links.append(f"[← {previous.stem}]({previous.name})")
+    links.append("[all notebooks](../README.md#the-notebooks)")
+    if following:
+        links.append(f"[{following.stem} →]({following.name})")
+    badge = f"[![Open In Colab]({BADGE})]({COLAB.format(repo=repo, name=path.name)})"
+    return f"# {title}\n\n{badge}\n\n" + " · ".join(links)
+
+
+def stamp(repo: str, paths: list[Path], check: bool, readme: Path = Path("README.md")) -> list[str]:
+    """Bring every notebook and the README up to date; return the files that were (or would be) changed."""
+    stale = []
+    for i, path in enumerate(paths):
+        notebook = nbformat.read(path, as_version=4)
+        before = nbformat.writes(notebook)
+        previous = paths[i - 1] if i > 0 else None
+        following = paths[i + 1] if i + 1 < len(paths) else None
+        notebook.cells[0].source = header(repo, path, title_of(notebook), previous, following)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.source = re.sub(
+                    r'REPO_URL = "[^"]*"', f'REPO_URL = "https://github.com/{repo}"', cell.source
+                )
+        if nbformat.writes(notebook) != before:
+            stale.append(str(path))
+            if not check:
+                nbformat.write(notebook, path)
+    text = readme.read_text()
+    new = re.sub(
+        r"colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/",
+        f"colab.research.google.com/github/{repo}/",
+        text,
+    )
+    new = re.sub(
+        r"git clone https://github\.com/[\w.-]+/[\w.-]+?(\.git)?\b",
+        f"git clone https://github.com/{repo}",
+        new,
+    )
+    if new != text:
+        stale.append(str(readme))
+        if not check:
+            readme.write_text(new)
+    return stale
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", required=True, help="OWNER/NAME on GitHub")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    args = parser.parse_args()
+    changed = stamp(args.repo, sorted(args.notebooks), args.check)
+    for name in changed:
+        print(("stale: " if args.check else "stamped: ") + name)
+    sys.exit(1 if args.check and changed else 0)

@@ -1,0 +1,156 @@
+"""Hygiene tests of the committed notebooks: what a reader on GitHub and nbval in CI will meet."""
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import headers
+import nbformat
+import pytest
+from nbval.plugin import get_sanitize_patterns
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REPO = re.search(r"^GITHUB_REPO := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(path: Path) -> list[nbformat.NotebookNode]:
+    return [cell for cell in read(path).cells if cell.cell_type == "code"]
+
+
+def outputs(path: Path):
+    """Yield (code cell index, cell, output) for every output of a notebook."""
+    for i, cell in enumerate(code_cells(path)):
+        for output in cell.outputs:
+            yield i, cell, output
+
+
+def test_notebooks_are_numbered_in_reading_order():
+    names = [path.name for path in NOTEBOOKS]
+    assert len(names) >= 2
+    for number, name in enumerate(names):
+        assert re.fullmatch(rf"{number:02d}_[a-z0-9_]+\.ipynb", name), (
+            f"{name}: expected {number:02d}_slug.ipynb"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+class TestCommittedNotebook:
+    def test_was_executed_top_to_bottom_in_a_fresh_kernel(self, path):
+        counts = [cell.execution_count for cell in code_cells(path) if cell.source.strip()]
+        assert counts == list(range(1, len(counts) + 1)), "re-execute it with `make run`"
+
+    def test_has_no_errors_except_in_cells_tagged_raises_exception(self, path):
+        for i, cell in enumerate(code_cells(path)):
+            errors = [output for output in cell.outputs if output.output_type == "error"]
+            tagged = "raises-exception" in cell.metadata.get("tags", [])
+            assert bool(errors) == tagged, f"code cell {i}: tagged {tagged}, but {len(errors)} error outputs"
+
+    def test_writes_nothing_to_stderr(self, path):
+        for i, _, output in outputs(path):
+            assert output.get("name") != "stderr", f"code cell {i} writes to stderr: {output.text[:200]!r}"
+
+    def test_holds_no_widget_state_or_per_cell_timings(self, path):
+        notebook = read(path)
+        assert "widgets" not in notebook.metadata
+        for i, cell in enumerate(notebook.cells):
+            assert "execution" not in cell.metadata, f"cell {i} carries execution timings"
+        for i, _, output in outputs(path):
+            assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), f"code cell {i}"
+
+    def test_shows_no_object_reprs(self, path):
+        for i, _, output in outputs(path):
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            assert not text.startswith("<Figure size"), f"code cell {i}: end the cell with plt.show()"
+            assert not re.search(r" at 0x[0-9a-f]+>", text), f"code cell {i} prints a memory address"
+
+    def test_stays_small_enough_for_github(self, path):
+        assert path.stat().st_size < 1_000_000
+        for i, _, output in outputs(path):
+            if "image/png" in output.get("data", {}):
+                size = len(base64.b64decode(output.data["image/png"]))
+                assert size < 150_000, f"code cell {i}: a {size / 1000:.0f} KB figure"
+
+    def test_header_is_stamped_with_this_notebooks_own_badge(self, path):
+        header = read(path).cells[0]
+        assert header.cell_type == "markdown" and header.source.startswith("# ")
+        colab = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{path.name}"
+        assert f"]({colab})" in header.source
+
+    def test_starts_with_the_shared_setup_cell(self, path):
+        setup = code_cells(path)[0].source
+        assert setup == code_cells(NOTEBOOKS[0])[0].source, "every notebook starts with the same setup cell"
+        assert f'REPO_URL = "https://github.com/{REPO}"' in setup
+
+    def test_detects_colab_only_in_the_setup_cell(self, path):
+        for i, cell in enumerate(code_cells(path)[1:], start=1):
+            assert "google.colab" not in cell.source and "IN_COLAB" not in cell.source, f"code cell {i}"
+
+    def test_every_ignored_output_is_justified_and_then_asserted(self, path):
+        cells = code_cells(path)
+        for i, cell in enumerate(cells):
+            lines = cell.source.splitlines()
+            if "# NBVAL_IGNORE_OUTPUT" not in lines:
+                continue
+            following = lines[lines.index("# NBVAL_IGNORE_OUTPUT") + 1 :]
+            assert following and following[0].startswith("# Why: "), (
+                f"code cell {i}: say why on the next line"
+            )
+            checked = cell.source + (cells[i + 1].source if i + 1 < len(cells) else "")
+            assert "assert" in checked, (
+                f"code cell {i}: assert the number that matters after ignoring the output"
+            )
+
+    def test_display_math_stands_in_its_own_paragraph(self, path):
+        for cell in read(path).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for paragraph in re.split(r"\n\s*\n", cell.source):
+                if "$$" in paragraph:
+                    assert paragraph.strip().startswith("$$") and paragraph.strip().endswith("$$"), paragraph
+
+    def test_inline_math_keeps_underscores_away_from_markdown(self, path):
+        for cell in read(path).cells:
+            if cell.cell_type != "markdown":
+                continue
+            text = re.sub(r"\$\$.*?\$\$", "", cell.source, flags=re.DOTALL)  # display math is safe
+            for math in re.findall(r"\$(.+?)\$", text):
+                assert not re.search(r"[^\s\\]_", math), (
+                    f"write ' _' for a subscript inside inline math: ${math}$"
+                )
+
+    def test_is_listed_in_the_readme(self, path):
+        readme = (ROOT / "README.md").read_text()
+        assert f"(notebooks/{path.name})" in readme
+        assert f"colab.research.google.com/github/{REPO}/blob/main/notebooks/{path.name}" in readme
+
+
+def test_headers_and_badges_are_up_to_date():
+    stale = headers.stamp(REPO, NOTEBOOKS, check=True, readme=ROOT / "README.md")
+    assert not stale, f"run `make headers`: {stale}"
+
+
+def test_sanitize_file_patterns_parse_and_apply():
+    text = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
+    patterns = get_sanitize_patterns(text)
+    assert len(patterns) == text.count("\nregex: "), "a regex line is not directly followed by 'replace: '"
+    samples = {
+        "at 0x[0-9a-f]+>": ("<function f at 0x7f3a2b>", "<function f at 0xADDRESS>"),
+        r", device='cuda:\d+'": ("tensor([1.], device='cuda:0')", "tensor([1.])"),
+    }
+    assert {regex for regex, _ in patterns} == set(samples)
+    for regex, replace in patterns:
+        before, after = samples[regex]
+        assert re.sub(regex, replace, before) == after
+
+
+def test_notebooks_are_valid_json_with_a_python_kernel():
+    for path in NOTEBOOKS:
+        notebook = json.loads(path.read_text())
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+        nbformat.validate(nbformat.reads(path.read_text(), as_version=4))

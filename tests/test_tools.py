@@ -1,0 +1,78 @@
+"""Tests of the two maintenance scripts in .ci/: the header stamp and the notebook runner."""
+
+import shutil
+
+import execute
+import headers
+import nbformat
+
+
+def make_notebook(path, title, setup=""):
+    notebook = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    )
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(f"# {title}\n\nanything old"),
+        nbformat.v4.new_code_cell(f'REPO_URL = "https://github.com/old/name"\nx = 1\n{setup}'),
+    ]
+    nbformat.write(notebook, path)
+
+
+def test_stamp_writes_badge_links_and_clone_url_and_is_idempotent(tmp_path):
+    paths = [tmp_path / "00_first.ipynb", tmp_path / "01_second.ipynb", tmp_path / "02_third.ipynb"]
+    for i, path in enumerate(paths):
+        make_notebook(path, f"Title {i}")
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "[b](https://colab.research.google.com/github/old/name/blob/main/notebooks/00_first.ipynb)\n"
+    )
+
+    assert headers.stamp("me/repo", paths, check=True, readme=readme) == [*map(str, paths), str(readme)]
+    headers.stamp("me/repo", paths, check=False, readme=readme)
+    assert headers.stamp("me/repo", paths, check=True, readme=readme) == []  # idempotent
+
+    middle = nbformat.read(paths[1], as_version=4)
+    assert middle.cells[0].source.startswith("# Title 1\n")
+    assert (
+        "colab.research.google.com/github/me/repo/blob/main/notebooks/01_second.ipynb"
+        in middle.cells[0].source
+    )
+    assert "(00_first.ipynb)" in middle.cells[0].source and "(02_third.ipynb)" in middle.cells[0].source
+    assert "anything old" not in middle.cells[0].source
+    assert 'REPO_URL = "https://github.com/me/repo"' in middle.cells[1].source
+    assert "github/me/repo/blob" in readme.read_text()
+    first = nbformat.read(paths[0], as_version=4).cells[0].source
+    assert "←" not in first and "01_second.ipynb" in first
+
+
+def test_execute_runs_in_a_fresh_kernel_keeps_tagged_errors_and_drops_timings(tmp_path):
+    path = tmp_path / "00_run.ipynb"
+    make_notebook(path, "Run", setup="print(x + 1)")
+    notebook = nbformat.read(path, as_version=4)
+    failing = nbformat.v4.new_code_cell("1 / 0", metadata={"tags": ["raises-exception"]})
+    notebook.cells.append(failing)
+    notebook.metadata["widgets"] = {"state": {}}
+    nbformat.write(notebook, path)
+
+    execute.execute(path)
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == [1, 2]
+    assert code[0].outputs[0].text == "2\n"
+    assert code[1].outputs[0].ename == "ZeroDivisionError"
+    assert "widgets" not in notebook.metadata
+    assert all("execution" not in cell.metadata for cell in notebook.cells)
+
+
+def test_execute_stops_at_an_untagged_error(tmp_path):
+    path = tmp_path / "00_fail.ipynb"
+    make_notebook(path, "Fail", setup="1 / 0")
+    before = path.read_text()
+    try:
+        execute.execute(path)
+    except Exception as error:  # nbclient's CellExecutionError
+        assert "ZeroDivisionError" in str(error)
+    else:
+        raise AssertionError("an untagged error must stop the run")
+    assert path.read_text() == before  # nothing half-executed is written
+    shutil.rmtree(tmp_path)

@@ -1,0 +1,201 @@
+"""Plumbing shared by the DeepLossDive notebooks: data, training, metrics, plots.
+
+The math that teaches stays in the notebooks, where the reader sees it. This module only loads
+tensors, loops over batches, counts and draws.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+MNIST_MEAN = 0.1307  # mean pixel value of the 60,000 training images, scaled to [0, 1]
+MNIST_STD = 0.3081  # their standard deviation
+
+# ----------------------------------------------------------------------------------------- data
+
+
+def load_mnist(
+    root: str | Path = DATA_DIR, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return MNIST as (train_images, train_labels, test_images, test_labels), normalized, in memory."""
+    from torchvision import datasets  # imported here so that `import utils` stays quick
+
+    splits = []
+    for train in (True, False):
+        try:
+            split = datasets.MNIST(root, train=train, download=True)
+        except (RuntimeError, OSError) as error:
+            raise RuntimeError(
+                f"MNIST is not in {Path(root) / 'MNIST' / 'raw'} and could not be downloaded (no network?). "
+                "Run `make data` on a machine with a network connection, or copy the four files "
+                "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+                "t10k-labels-idx1-ubyte (unzipped) into that folder."
+            ) from error
+        images = (split.data.float() / 255 - MNIST_MEAN) / MNIST_STD
+        splits += [images.unsqueeze(1).to(device), split.targets.to(device)]
+    return splits[0], splits[1], splits[2], splits[3]
+
+
+# ------------------------------------------------------------------------------------- training
+
+
+def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """Return the model's outputs for all inputs, computed in eval mode without gradients."""
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)])
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    epochs: int,
+    generator: torch.Generator,
+    batch_size: int = 128,
+    metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+) -> dict[str, list[float]]:
+    """Train on shuffled mini-batches, the learning rate falling linearly to 0; print a line per epoch."""
+    (train_x, train_y), (test_x, test_y) = train, test
+    for name, (x, y) in {"train": train, "test": test}.items():
+        if len(x) != len(y):
+            raise ValueError(f"{name}: {len(x)} inputs but {len(y)} targets; they must pair up one to one")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
+    metric = metric or accuracy
+    steps = epochs * -(-len(train_x) // batch_size)  # batches per epoch, rounded up, times epochs
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+    history: dict[str, list[float]] = {"train_loss": [], "test_loss": [], "test_accuracy": []}
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(train_x), generator=generator).to(train_x.device)
+        total = 0.0
+        for i in range(0, len(train_x), batch_size):
+            batch = order[i : i + batch_size]
+            loss = loss_fn(model(train_x[batch]), train_y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.item() * len(batch)
+        test_outputs = predict(model, test_x)
+        history["train_loss"].append(total / len(train_x))
+        history["test_loss"].append(loss_fn(test_outputs, test_y).item())
+        history["test_accuracy"].append(metric(test_outputs, test_y))
+        print(
+            f"epoch {epoch:2d}/{epochs}  train loss {history['train_loss'][-1]:.4f}  "
+            f"test loss {history['test_loss'][-1]:.4f}  test accuracy {history['test_accuracy'][-1]:.2%}  "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
+    return history
+
+
+# -------------------------------------------------------------------------------------- metrics
+
+
+def _check_class_outputs(logits: torch.Tensor, targets: torch.Tensor) -> None:
+    """Raise a clear error unless logits are (N, C) and targets are N class indices."""
+    if logits.dim() != 2:
+        raise ValueError(f"expected logits of shape (N, C), got shape {tuple(logits.shape)}")
+    if targets.dim() != 1 or targets.dtype.is_floating_point or targets.dtype == torch.bool:
+        raise ValueError(
+            f"expected targets as N integer class indices, got dtype {targets.dtype} and shape "
+            f"{tuple(targets.shape)}; one-hot targets become indices with targets.argmax(dim=1)"
+        )
+    if len(logits) != len(targets):
+        raise ValueError(f"{len(logits)} rows of logits but {len(targets)} targets")
+
+
+def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    """Return the fraction of rows whose largest logit is at the target class."""
+    _check_class_outputs(logits, targets)
+    return (logits.argmax(dim=1) == targets).float().mean().item()
+
+
+def confusion_matrix(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Return the (C, C) count matrix: row = true class, column = predicted class."""
+    _check_class_outputs(logits, targets)
+    num_classes = logits.shape[1]
+    if len(targets) and (targets.min() < 0 or targets.max() >= num_classes):
+        raise ValueError(f"targets must lie in 0..{num_classes - 1}")
+    pairs = targets.cpu() * num_classes + logits.argmax(dim=1).cpu()
+    return torch.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+# ---------------------------------------------------------------------------------------- plots
+
+
+def use_plot_style() -> None:
+    """Make figures small and light, and keep IPython from storing '<Figure …>' text beside each."""
+    plt.rcParams.update({"figure.figsize": (6.4, 3.6), "figure.dpi": 100, "savefig.dpi": 100})
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")  # first, as it resets the figure formatters
+        shell.display_formatter.formatters["text/plain"].for_type(Figure, lambda figure, printer, cycle: None)
+
+
+def show_digits(images: torch.Tensor, labels: torch.Tensor, title: str, columns: int = 10) -> Figure:
+    """Draw normalized MNIST images in a grid, each with its label above it."""
+    rows = -(-len(images) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.7, rows * 0.85), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    pixels = (images.squeeze(1).cpu() * MNIST_STD + MNIST_MEAN).numpy()  # undo the normalization
+    for ax, image, label in zip(axes.flat, pixels, labels.tolist(), strict=False):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(str(label), fontsize=9)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_history(histories: dict[str, dict[str, list[float]]], title: str) -> Figure:
+    """Draw the loss and the test accuracy per epoch of one or more training runs from fit()."""
+    figure, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for name, history in histories.items():
+        epochs = range(1, len(history["train_loss"]) + 1)
+        line = loss_ax.plot(epochs, history["train_loss"], label=f"{name}, train")[0]
+        loss_ax.plot(epochs, history["test_loss"], "--", color=line.get_color(), label=f"{name}, test")
+        accuracy_ax.plot(
+            epochs, [100 * a for a in history["test_accuracy"]], color=line.get_color(), label=name
+        )
+    loss_ax.set(xlabel="epoch", ylabel="mean loss", title="loss")
+    accuracy_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
+    loss_ax.legend(fontsize=8)
+    accuracy_ax.legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, title: str) -> Figure:
+    """Draw a confusion matrix with its counts in the cells, shaded on a log scale so that mistakes show."""
+    figure, ax = plt.subplots(figsize=(4.6, 4.2))
+    shade = matrix.cpu().float().log1p()
+    ax.imshow(shade.numpy(), cmap="Blues")
+    for row in range(matrix.shape[0]):
+        for column in range(matrix.shape[1]):
+            count = matrix[row, column].item()
+            color = "white" if shade[row, column] > shade.max() / 2 else "black"
+            ax.text(column, row, str(count), ha="center", va="center", fontsize=7, color=color)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_yticks(range(matrix.shape[0]))
+    figure.tight_layout()
+    return figure
