@@ -33,7 +33,7 @@ venv: $(BIN)/.installed
 data: $(BIN)/.installed
 	$(BIN)/python -c "import utils; utils.load_mnist(); print('MNIST ready in', utils.DATA_DIR)"
 
-run: data
+run: headers data
 	$(BIN)/python .ci/execute.py $(NOTEBOOKS)
 
 test: data

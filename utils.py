@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -165,17 +166,41 @@ def show_digits(images: torch.Tensor, labels: torch.Tensor, title: str, columns:
     return figure
 
 
+def show_probabilities(images: torch.Tensor, labels: torch.Tensor, probs: torch.Tensor, title: str) -> Figure:
+    """Draw each digit above a bar chart of its class probabilities: true class orange, a wrong guess red."""
+    figure, axes = plt.subplots(2, len(images), figsize=(1.5 * len(images), 3.6), sharey="row", squeeze=False)
+    pixels = (images.squeeze(1).cpu() * MNIST_STD + MNIST_MEAN).numpy()  # undo the normalization
+    for column, (image, label, row) in enumerate(zip(pixels, labels.tolist(), probs.cpu(), strict=True)):
+        guess = row.argmax().item()
+        axes[0, column].imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        axes[0, column].set_title(f"label {label}\nguess {guess} ({row[guess]:.2f})", fontsize=8)
+        axes[0, column].axis("off")
+        colors = [
+            "tab:orange" if k == label else "tab:red" if k == guess else "tab:blue" for k in range(len(row))
+        ]
+        axes[1, column].bar(range(len(row)), row.numpy(), color=colors)
+        axes[1, column].set(ylim=(0, 1), xticks=range(len(row)), xlabel="class")
+        axes[1, column].tick_params(labelsize=7)
+    axes[1, 0].set_ylabel("probability")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def plot_history(histories: dict[str, dict[str, list[float]]], title: str) -> Figure:
-    """Draw the loss and the test accuracy per epoch of one or more training runs from fit()."""
+    """Draw the loss (log scale) and the test accuracy per epoch of one or more training runs from fit()."""
     figure, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(9, 3.4))
     for name, history in histories.items():
         epochs = range(1, len(history["train_loss"]) + 1)
-        line = loss_ax.plot(epochs, history["train_loss"], label=f"{name}, train")[0]
-        loss_ax.plot(epochs, history["test_loss"], "--", color=line.get_color(), label=f"{name}, test")
-        accuracy_ax.plot(
-            epochs, [100 * a for a in history["test_accuracy"]], color=line.get_color(), label=name
-        )
-    loss_ax.set(xlabel="epoch", ylabel="mean loss", title="loss")
+        line = loss_ax.plot(epochs, history["train_loss"])[0]
+        loss_ax.plot(epochs, history["test_loss"], "--", color=line.get_color())
+        accuracy = [100 * a for a in history["test_accuracy"]]
+        accuracy_ax.plot(epochs, accuracy, color=line.get_color(), label=name)
+    loss_ax.plot(
+        [], [], "k-", label="train"
+    )  # one legend entry per line style; colours are in the other panel
+    loss_ax.plot([], [], "k--", label="test")
+    loss_ax.set(xlabel="epoch", ylabel="mean loss (log scale)", yscale="log", title="loss")
     accuracy_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
     loss_ax.legend(fontsize=8)
     accuracy_ax.legend(fontsize=8)
@@ -186,16 +211,17 @@ def plot_history(histories: dict[str, dict[str, list[float]]], title: str) -> Fi
 
 def plot_confusion_matrix(matrix: torch.Tensor, title: str) -> Figure:
     """Draw a confusion matrix with its counts in the cells, shaded on a log scale so that mistakes show."""
-    figure, ax = plt.subplots(figsize=(4.6, 4.2))
-    shade = matrix.cpu().float().log1p()
-    ax.imshow(shade.numpy(), cmap="Blues")
-    for row in range(matrix.shape[0]):
-        for column in range(matrix.shape[1]):
-            count = matrix[row, column].item()
-            color = "white" if shade[row, column] > shade.max() / 2 else "black"
+    figure, ax = plt.subplots(figsize=(5.2, 4.2))
+    counts = matrix.cpu()
+    shading = ax.imshow(counts.numpy(), cmap="Blues", norm=LogNorm(vmin=1, vmax=max(counts.max().item(), 1)))
+    figure.colorbar(shading, ax=ax, label="count (log scale; 0 left white)")
+    for row in range(counts.shape[0]):
+        for column in range(counts.shape[1]):
+            count = counts[row, column].item()
+            color = "white" if count**2 > counts.max() else "black"  # above the geometric middle of the scale
             ax.text(column, row, str(count), ha="center", va="center", fontsize=7, color=color)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
-    ax.set_xticks(range(matrix.shape[1]))
-    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_xticks(range(counts.shape[1]))
+    ax.set_yticks(range(counts.shape[0]))
     figure.tight_layout()
     return figure

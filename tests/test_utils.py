@@ -140,26 +140,32 @@ def test_confusion_matrix_rejects_targets_outside_the_classes():
 # ---------------------------------------------------------------------------------------- plots
 
 
-def assert_labelled(figure):
+def assert_labelled(figure, axes=None):
     """Every axes with data has both axis labels, and the figure or each axes has a title."""
-    for ax in figure.axes:
+    for ax in axes or figure.axes:
         assert ax.get_xlabel() and ax.get_ylabel(), "unlabelled axes"
         assert ax.get_title() or figure.get_suptitle(), "untitled figure"
 
 
-def test_plot_history_labels_both_panels():
+def test_plot_history_labels_both_panels_and_draws_every_run():
     _, _, history = train_blobs()
     figure = utils.plot_history({"a": history, "b": history}, "two runs")
-    assert figure.get_suptitle() == "two runs" and len(figure.axes) == 2
+    loss_ax, accuracy_ax = figure.axes
+    assert figure.get_suptitle() == "two runs"
     assert_labelled(figure)
-    assert len(figure.axes[0].lines) == 4 and len(figure.axes[1].lines) == 2
+    assert loss_ax.get_yscale() == "log"
+    assert [text.get_text() for text in loss_ax.get_legend().get_texts()] == ["train", "test"]
+    assert [text.get_text() for text in accuracy_ax.get_legend().get_texts()] == ["a", "b"]
+    assert len(accuracy_ax.lines) == 2 and max(accuracy_ax.lines[0].get_ydata()) <= 100
 
 
-def test_plot_confusion_matrix_writes_every_count():
+def test_plot_confusion_matrix_writes_every_count_and_labels_its_colour_scale():
     matrix = torch.tensor([[5, 1], [0, 7]])
     figure = utils.plot_confusion_matrix(matrix, "a matrix")
-    assert_labelled(figure)
-    assert sorted(text.get_text() for text in figure.axes[0].texts) == ["0", "1", "5", "7"]
+    matrix_ax, colorbar_ax = figure.axes
+    assert_labelled(figure, [matrix_ax])
+    assert "log" in colorbar_ax.get_ylabel()
+    assert sorted(text.get_text() for text in matrix_ax.texts) == ["0", "1", "5", "7"]
 
 
 def test_show_digits_titles_each_image_with_its_label():
@@ -167,6 +173,17 @@ def test_show_digits_titles_each_image_with_its_label():
     figure = utils.show_digits(images, labels, "digits", columns=5)
     assert figure.get_suptitle() == "digits" and len(figure.axes) == 15  # 3 rows of 5, 3 left empty
     assert [ax.get_title() for ax in figure.axes[:12]] == [str(label) for label in labels.tolist()]
+
+
+def test_show_probabilities_names_the_guess_and_colours_true_and_wrong_bars():
+    probs = torch.tensor([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]])
+    figure = utils.show_probabilities(torch.zeros(2, 1, 28, 28), torch.tensor([1, 2]), probs, "probs")
+    digits, bars = figure.axes[:2], figure.axes[2:]  # row 0: images, row 1: bar charts
+    assert [ax.get_title() for ax in digits] == ["label 1\nguess 1 (0.70)", "label 2\nguess 0 (0.60)"]
+    assert_labelled(figure, bars[:1])
+    right, wrong = ([patch.get_facecolor() for patch in ax.patches] for ax in bars)
+    orange, red, blue = (matplotlib.colors.to_rgba(name) for name in ["tab:orange", "tab:red", "tab:blue"])
+    assert right == [blue, orange, blue] and wrong == [red, blue, orange]
 
 
 def test_use_plot_style_works_outside_ipython():
