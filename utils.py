@@ -29,16 +29,25 @@ def load_mnist(
     """Return MNIST as (train_images, train_labels, test_images, test_labels), normalized, in memory."""
     from torchvision import datasets  # imported here so that `import utils` stays quick
 
+    raw = Path(root) / "MNIST" / "raw"
+    files = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
+    missing = not all((raw / name).exists() for name in files)
     splits = []
     for train in (True, False):
         try:
             split = datasets.MNIST(root, train=train, download=True)
         except (RuntimeError, OSError) as error:
+            if not missing:
+                raise  # the files were there: a real error, not a missing download
             raise RuntimeError(
-                f"MNIST is not in {Path(root) / 'MNIST' / 'raw'} and could not be downloaded (no network?). "
-                "Run `make data` on a machine with a network connection, or copy the four files "
-                "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-                "t10k-labels-idx1-ubyte (unzipped) into that folder."
+                f"MNIST is not in {raw} and could not be downloaded (no network?). Run `make data` on a "
+                f"machine with a network connection, or copy the four files {', '.join(files)} (unzipped) "
+                "into that folder."
             ) from error
         images = (split.data.float() / 255 - MNIST_MEAN) / MNIST_STD
         splits += [images.unsqueeze(1).to(device), split.targets.to(device)]
@@ -72,6 +81,8 @@ def fit(
     for name, (x, y) in {"train": train, "test": test}.items():
         if len(x) != len(y):
             raise ValueError(f"{name}: {len(x)} inputs but {len(y)} targets; they must pair up one to one")
+    if len(train_x) == 0 or len(test_x) == 0:
+        raise ValueError("the training and the test set must each hold at least one example")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be at least 1, got {epochs} and {batch_size}")
     metric = metric or accuracy
@@ -153,6 +164,8 @@ def use_plot_style() -> None:
 
 def show_digits(images: torch.Tensor, labels: torch.Tensor, title: str, columns: int = 10) -> Figure:
     """Draw normalized MNIST images in a grid, each with its label above it."""
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
     rows = -(-len(images) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.7, rows * 0.85), squeeze=False)
     for ax in axes.flat:

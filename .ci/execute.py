@@ -2,7 +2,8 @@
 
 Usage: python .ci/execute.py notebooks/00_*.ipynb ...   (what `make run` calls)
 A cell that raises stops the run, unless the cell carries the `raises-exception` tag.
-No per-cell timings or widget state are written, so a re-run changes only what the cells print.
+No per-cell timings, widget state or Python version are written, so a re-run changes only what the cells
+print.
 """
 
 import sys
@@ -27,6 +28,7 @@ def execute(path: Path) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     notebook.metadata.pop("widgets", None)
+    notebook.metadata.get("language_info", {}).pop("version", None)  # differs between Python releases
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(notebook, path)

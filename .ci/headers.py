@@ -2,8 +2,9 @@
 
 Usage: python .ci/headers.py --repo OWNER/NAME [--check] notebooks/*.ipynb   (`make headers`)
 
-Each notebook's first cell is rewritten as: its own `# Title` line (kept as it is), the Colab badge
-for the notebook's own path, and links to the previous notebook, the README and the next one.
+Each notebook's first cell is the header, rewritten as: its own `# Title` line (kept as it is), the
+Colab badge for the notebook's own path, and links to the previous notebook, the README and the next
+one. It holds nothing else (the introduction goes in the second cell); a header with other text is refused.
 The setup cell's `REPO_URL = "..."` line and the README's Colab badges get the slug too.
 Running it twice changes nothing. With --check it writes nothing and exits 1 if a file is stale.
 """
@@ -19,12 +20,19 @@ COLAB = "https://colab.research.google.com/github/{repo}/blob/main/notebooks/{na
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
-def title_of(notebook: nbformat.NotebookNode) -> str:
-    """Return the `# Title` line of a notebook's first cell, without the '# '."""
-    match = re.search(r"^# (.+)$", notebook.cells[0].source, re.MULTILINE)
-    if notebook.cells[0].cell_type != "markdown" or not match:
-        raise SystemExit("the first cell of every notebook must be markdown with a '# Title' line")
-    return match.group(1).strip()
+def title_of(path: Path, notebook: nbformat.NotebookNode) -> str:
+    """Return the `# Title` of a notebook's header cell; refuse a header cell that holds anything else."""
+    cell = notebook.cells[0]
+    lines = [line for line in cell.source.splitlines() if line.strip()]
+    if cell.cell_type != "markdown" or not lines or not lines[0].startswith("# "):
+        raise SystemExit(f"{path}: the first cell must be markdown starting with a '# Title' line")
+    stamped = ("[![Open In Colab]", "[← ", "[all notebooks]")  # the lines this script writes
+    others = [line for line in lines[1:] if not line.startswith(stamped)]
+    if others:
+        raise SystemExit(
+            f"{path}: the header cell holds text this script would delete; move it to the next cell: {others}"
+        )
+    return lines[0][2:].strip()
 
 
 def header(repo: str, path: Path, title: str, previous: Path | None, following: Path | None) -> str:
@@ -47,7 +55,7 @@ def stamp(repo: str, paths: list[Path], check: bool, readme: Path = Path("README
         before = nbformat.writes(notebook)
         previous = paths[i - 1] if i > 0 else None
         following = paths[i + 1] if i + 1 < len(paths) else None
-        notebook.cells[0].source = header(repo, path, title_of(notebook), previous, following)
+        notebook.cells[0].source = header(repo, path, title_of(path, notebook), previous, following)
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 cell.source = re.sub(

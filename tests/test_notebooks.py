@@ -1,5 +1,6 @@
 """Hygiene tests of the committed notebooks: what a reader on GitHub and nbval in CI will meet."""
 
+import ast
 import base64
 import json
 import re
@@ -8,7 +9,7 @@ from pathlib import Path
 import headers
 import nbformat
 import pytest
-from nbval.plugin import get_sanitize_patterns
+from nbval.plugin import find_comment_markers, find_metadata_tags, get_sanitize_patterns
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -65,9 +66,13 @@ class TestCommittedNotebook:
 
     def test_shows_no_object_reprs(self, path):
         for i, _, output in outputs(path):
-            text = "".join(output.get("data", {}).get("text/plain", ""))
+            text = "".join(output.get("data", {}).get("text/plain", "")) + "".join(output.get("text", ""))
             assert not text.startswith("<Figure size"), f"code cell {i}: end the cell with plt.show()"
             assert not re.search(r" at 0x[0-9a-f]+>", text), f"code cell {i} prints a memory address"
+            is_figure_result = output.output_type == "execute_result" and "image/png" in output.get(
+                "data", {}
+            )
+            assert not is_figure_result, f"code cell {i} ends in a figure expression: end it with plt.show()"
 
     def test_stays_small_enough_for_github(self, path):
         assert path.stat().st_size < 1_000_000
@@ -94,17 +99,26 @@ class TestCommittedNotebook:
     def test_every_ignored_output_is_justified_and_then_asserted(self, path):
         cells = code_cells(path)
         for i, cell in enumerate(cells):
+            markers = dict(find_comment_markers(cell.source)) | dict(find_metadata_tags(cell.metadata))
+            assert not markers.get("skip"), f"code cell {i}: nbval must run every cell"
+            if markers.get("check", True):
+                continue  # output compared as usual
             lines = cell.source.splitlines()
-            if "# NBVAL_IGNORE_OUTPUT" not in lines:
-                continue
+            assert "# NBVAL_IGNORE_OUTPUT" in lines, (
+                f"code cell {i}: mark ignored output with the comment line"
+            )
             following = lines[lines.index("# NBVAL_IGNORE_OUTPUT") + 1 :]
             assert following and following[0].startswith("# Why: "), (
                 f"code cell {i}: say why on the next line"
             )
-            checked = cell.source + (cells[i + 1].source if i + 1 < len(cells) else "")
-            assert "assert" in checked, (
-                f"code cell {i}: assert the number that matters after ignoring the output"
-            )
+            checked = [cell.source] + ([cells[i + 1].source] if i + 1 < len(cells) else [])
+            asserts = [
+                node
+                for source in checked
+                for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Assert)
+            ]
+            assert asserts, f"code cell {i}: assert the number that matters after ignoring the output"
 
     def test_display_math_stands_in_its_own_paragraph(self, path):
         for cell in read(path).cells:

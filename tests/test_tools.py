@@ -5,6 +5,7 @@ import shutil
 import execute
 import headers
 import nbformat
+import pytest
 
 
 def make_notebook(path, title, setup=""):
@@ -12,7 +13,7 @@ def make_notebook(path, title, setup=""):
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}
     )
     notebook.cells = [
-        nbformat.v4.new_markdown_cell(f"# {title}\n\nanything old"),
+        nbformat.v4.new_markdown_cell(f"# {title}\n\n[![Open In Colab](badge.svg)](https://stale.example)"),
         nbformat.v4.new_code_cell(f'REPO_URL = "https://github.com/old/name"\nx = 1\n{setup}'),
     ]
     nbformat.write(notebook, path)
@@ -38,11 +39,23 @@ def test_stamp_writes_badge_links_and_clone_url_and_is_idempotent(tmp_path):
         in middle.cells[0].source
     )
     assert "(00_first.ipynb)" in middle.cells[0].source and "(02_third.ipynb)" in middle.cells[0].source
-    assert "anything old" not in middle.cells[0].source
+    assert "stale.example" not in middle.cells[0].source
     assert 'REPO_URL = "https://github.com/me/repo"' in middle.cells[1].source
     assert "github/me/repo/blob" in readme.read_text()
     first = nbformat.read(paths[0], as_version=4).cells[0].source
     assert "←" not in first and "01_second.ipynb" in first
+
+
+def test_stamp_refuses_a_header_cell_with_text_it_would_delete(tmp_path):
+    path = tmp_path / "00_first.ipynb"
+    make_notebook(path, "Title")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[0].source = "# Title\n\nTwo sentences of introduction."
+    nbformat.write(notebook, path)
+    readme = tmp_path / "README.md"
+    readme.write_text("")
+    with pytest.raises(SystemExit, match="move it to the next cell"):
+        headers.stamp("me/repo", [path], check=True, readme=readme)
 
 
 def test_execute_runs_in_a_fresh_kernel_keeps_tagged_errors_and_drops_timings(tmp_path):
@@ -61,6 +74,7 @@ def test_execute_runs_in_a_fresh_kernel_keeps_tagged_errors_and_drops_timings(tm
     assert code[0].outputs[0].text == "2\n"
     assert code[1].outputs[0].ename == "ZeroDivisionError"
     assert "widgets" not in notebook.metadata
+    assert "version" not in notebook.metadata.get("language_info", {})
     assert all("execution" not in cell.metadata for cell in notebook.cells)
 
 

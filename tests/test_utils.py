@@ -30,7 +30,7 @@ def test_load_mnist_gives_normalized_tensors(mnist):
     assert abs(train_images.double().std().item() - 1) < 1e-3
 
 
-def test_load_mnist_without_data_or_network_names_the_remedy(tmp_path, monkeypatch, capsys):
+def test_load_mnist_without_data_or_network_names_the_remedy(tmp_path, monkeypatch):
     def no_network(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
@@ -39,6 +39,21 @@ def test_load_mnist_without_data_or_network_names_the_remedy(tmp_path, monkeypat
         utils.load_mnist(tmp_path)
     assert str(tmp_path / "MNIST" / "raw") in str(caught.value)
     assert "urlopen" not in str(caught.value).lower()
+
+
+def test_load_mnist_passes_other_errors_through_when_the_files_are_there(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]:
+        (raw / name).write_bytes(b"corrupt")
+    with pytest.raises(Exception) as caught:
+        utils.load_mnist(tmp_path)
+    assert "make data" not in str(caught.value)
 
 
 # ------------------------------------------------------------------------------------- training
@@ -91,6 +106,8 @@ def test_fit_rejects_inputs_and_targets_that_do_not_pair_up():
         utils.fit(*args, (points, labels[:9]), (points, labels), epochs=1, generator=torch.Generator())
     with pytest.raises(ValueError, match="at least 1"):
         utils.fit(*args, (points, labels), (points, labels), epochs=0, generator=torch.Generator())
+    with pytest.raises(ValueError, match="at least one example"):
+        utils.fit(*args, (points[:0], labels[:0]), (points, labels), epochs=1, generator=torch.Generator())
 
 
 def test_predict_in_batches_equals_one_pass():
@@ -186,6 +203,12 @@ def test_show_probabilities_names_the_guess_and_colours_true_and_wrong_bars():
     assert right == [blue, orange, blue] and wrong == [red, blue, orange]
 
 
+def test_show_digits_rejects_images_without_labels():
+    with pytest.raises(ValueError, match="3 images but 2 labels"):
+        utils.show_digits(torch.zeros(3, 1, 28, 28), torch.arange(2), "digits")
+
+
 def test_use_plot_style_works_outside_ipython():
+    matplotlib.rcdefaults()
     utils.use_plot_style()
-    assert matplotlib.rcParams["figure.dpi"] == 100
+    assert tuple(matplotlib.rcParams["figure.figsize"]) == (6.4, 3.6)
