@@ -31,6 +31,13 @@ def outputs(path: Path):
             yield i, cell, output
 
 
+def is_assert_call(node: ast.AST) -> bool:
+    """A call such as torch.testing.assert_close(...): a check as good as an assert statement."""
+    function = node.func if isinstance(node, ast.Call) else None
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+    return name.startswith("assert")
+
+
 def test_notebooks_are_numbered_in_reading_order():
     names = [path.name for path in NOTEBOOKS]
     assert len(names) >= 2
@@ -112,12 +119,8 @@ class TestCommittedNotebook:
                 f"code cell {i}: say why on the next line"
             )
             checked = [cell.source] + ([cells[i + 1].source] if i + 1 < len(cells) else [])
-            asserts = [
-                node
-                for source in checked
-                for node in ast.walk(ast.parse(source))
-                if isinstance(node, ast.Assert)
-            ]
+            nodes = [node for source in checked for node in ast.walk(ast.parse(source))]
+            asserts = [node for node in nodes if isinstance(node, ast.Assert) or is_assert_call(node)]
             assert asserts, f"code cell {i}: assert the number that matters after ignoring the output"
 
     def test_display_math_stands_in_its_own_paragraph(self, path):
