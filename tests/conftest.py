@@ -8,7 +8,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / ".ci"))
 
 
-# Wall time per notebook under nbval, printed at the end of the run: the numbers the README's table shows.
+# The time of each notebook's cells under nbval, printed at the end of the run (the README's table adds
+# the kernel start).
 # Reported, never asserted: a test that fails on wall-clock time is flaky.
 def pytest_terminal_summary(terminalreporter):
     seconds: dict[str, float] = {}
