@@ -146,6 +146,20 @@ def confusion_matrix(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
     return torch.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
+def average_precision(scores: torch.Tensor, targets: torch.Tensor) -> float:
+    """Return the area under the precision-recall curve: the mean precision at the rank of each positive."""
+    if scores.dim() != 1 or scores.shape != targets.shape:
+        raise ValueError(
+            f"expected scores and 0/1 targets of the same shape (N,), got {tuple(scores.shape)} and "
+            f"{tuple(targets.shape)}"
+        )
+    if not ((targets == 0) | (targets == 1)).all() or not (targets == 1).any():
+        raise ValueError("targets must be 0s and 1s, with at least one 1")
+    is_positive = (targets[scores.argsort(descending=True)] == 1).float()
+    precision_at_rank = is_positive.cumsum(dim=0) / torch.arange(1, len(scores) + 1, device=scores.device)
+    return ((precision_at_rank * is_positive).sum() / is_positive.sum()).item()
+
+
 # ---------------------------------------------------------------------------------------- plots
 
 

@@ -212,3 +212,25 @@ def test_use_plot_style_works_outside_ipython():
     matplotlib.rcdefaults()
     utils.use_plot_style()
     assert tuple(matplotlib.rcParams["figure.figsize"]) == (6.4, 3.6)
+
+
+def test_average_precision_is_the_mean_precision_at_each_positive():
+    # ranked: positive, negative, positive, negative -> precisions 1/1 and 2/3 at the positives
+    scores = torch.tensor([0.9, 0.8, 0.7, 0.1])
+    assert utils.average_precision(scores, torch.tensor([1, 0, 1, 0])) == pytest.approx((1 + 2 / 3) / 2)
+    assert utils.average_precision(scores, torch.tensor([1.0, 1.0, 0.0, 0.0])) == pytest.approx(1.0)
+    assert utils.average_precision(-scores, torch.tensor([1, 1, 0, 0])) == pytest.approx((1 / 3 + 2 / 4) / 2)
+
+
+@pytest.mark.parametrize(
+    "scores, targets",
+    [
+        (torch.zeros(4), torch.zeros(4)),  # no positive
+        (torch.zeros(4), torch.tensor([0, 2, 1, 0])),  # not 0/1
+        (torch.zeros(4, 1), torch.tensor([0, 1, 1, 0])),  # (N, 1) scores
+        (torch.zeros(3), torch.tensor([0, 1, 1, 0])),  # lengths differ
+    ],
+)
+def test_average_precision_rejects_bad_input(scores, targets):
+    with pytest.raises(ValueError):
+        utils.average_precision(scores, targets)
