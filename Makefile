@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data run test lab lint headers clean
+.PHONY: help venv data run test lab lint headers benchmark clean
 
 help:
 	@echo "make run      execute every notebook in place, in order, each in a fresh kernel"
@@ -20,6 +20,7 @@ help:
 	@echo "make lab      open the notebooks in JupyterLab"
 	@echo "make lint     ruff over utils.py, tests, .ci and the notebooks"
 	@echo "make headers  stamp title, Colab badge and prev/next links into every notebook"
+	@echo "make benchmark  rewrite the README's benchmark table from the executed notebooks"
 	@echo "make clean    remove .venv and caches (keeps data/)"
 
 $(BIN)/.installed: requirements.txt
@@ -36,6 +37,7 @@ data: $(BIN)/.installed
 # Outputs are produced and checked on the CPU, so that they repeat on any machine: CUDA is hidden.
 run: headers data
 	CUDA_VISIBLE_DEVICES= $(BIN)/python .ci/execute.py $(NOTEBOOKS)
+	$(BIN)/python .ci/benchmark.py
 
 test: data
 	CUDA_VISIBLE_DEVICES= $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
@@ -50,6 +52,9 @@ lint: $(BIN)/.installed
 
 headers: $(BIN)/.installed
 	$(BIN)/python .ci/headers.py --repo $(GITHUB_REPO) $(NOTEBOOKS)
+
+benchmark: $(BIN)/.installed
+	$(BIN)/python .ci/benchmark.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache __pycache__ tests/__pycache__ .ci/__pycache__

@@ -3,9 +3,10 @@
 Usage: python .ci/execute.py notebooks/00_*.ipynb ...   (what `make run` calls)
 A cell that raises stops the run, unless the cell carries the `raises-exception` tag.
 No per-cell timings, widget state or Python version are written, so a re-run changes only what the cells
-print.
+print. Each notebook's wall time goes to notebooks/runtimes.json, for the README's benchmark table.
 """
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,16 @@ def execute(path: Path) -> float:
     return seconds
 
 
+def record(path: Path, seconds: float) -> None:
+    """Store a notebook's wall time, in whole seconds, in the runtimes.json beside it."""
+    runtimes_path = path.parent / "runtimes.json"
+    runtimes = json.loads(runtimes_path.read_text()) if runtimes_path.exists() else {}
+    runtimes[path.name] = round(seconds)
+    runtimes_path.write_text(json.dumps(dict(sorted(runtimes.items())), indent=1) + "\n")
+
+
 if __name__ == "__main__":
     for name in sys.argv[1:]:
-        print(f"{name:45s} {execute(Path(name)):6.1f} s", flush=True)
+        seconds = execute(Path(name))
+        record(Path(name), seconds)
+        print(f"{name:45s} {seconds:6.1f} s", flush=True)

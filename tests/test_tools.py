@@ -1,11 +1,18 @@
-"""Tests of the two maintenance scripts in .ci/: the header stamp and the notebook runner."""
+"""Tests of the maintenance scripts in .ci/: the header stamp, the notebook runner and the benchmark table."""
 
+import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import benchmark
 import execute
 import headers
 import nbformat
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_notebook(path, title, setup=""):
@@ -90,3 +97,61 @@ def test_execute_stops_at_an_untagged_error(tmp_path):
         raise AssertionError("an untagged error must stop the run")
     assert path.read_text() == before  # nothing half-executed is written
     shutil.rmtree(tmp_path)
+
+
+def test_readme_benchmark_table_matches_the_committed_notebooks():
+    result = run_benchmark(ROOT, "--check")
+    assert result.returncode == 0, f"run `make benchmark`: {result.stderr}"
+
+
+def make_benchmark_repo(tmp_path, headline="accuracy 97.5 %"):
+    (tmp_path / "notebooks").mkdir()
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(...)", metadata={"tags": ["headline"]})
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=headline + "\n")]
+    notebook.cells = [cell]
+    nbformat.write(notebook, tmp_path / "notebooks" / "00_first.ipynb")
+    (tmp_path / "notebooks" / "runtimes.json").write_text(json.dumps({"00_first.ipynb": 12}))
+    (tmp_path / "README.md").write_text(f"intro\n{benchmark.START}\nold\n{benchmark.END}\nrest\n")
+
+
+def run_benchmark(root, *flags):
+    script = ROOT / ".ci" / "benchmark.py"
+    return subprocess.run(
+        [sys.executable, str(script), "--root", str(root), *flags], capture_output=True, text=True
+    )
+
+
+def test_benchmark_writes_the_table_and_check_fails_when_a_headline_changes(tmp_path):
+    make_benchmark_repo(tmp_path)
+    assert run_benchmark(tmp_path, "--check").returncode == 1  # the README holds "old"
+    assert run_benchmark(tmp_path).returncode == 0
+    readme = (tmp_path / "README.md").read_text()
+    assert "| [00_first](notebooks/00_first.ipynb) | 12 s | accuracy 97.5 % |" in readme
+    assert readme.startswith("intro\n") and readme.endswith("rest\n")
+    assert run_benchmark(tmp_path, "--check").returncode == 0
+
+    notebook_path = tmp_path / "notebooks" / "00_first.ipynb"
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells[0].outputs[0].text = "accuracy 97.4 %\n"  # the notebook's result changed
+    nbformat.write(notebook, notebook_path)
+    assert run_benchmark(tmp_path, "--check").returncode == 1
+
+
+def test_benchmark_refuses_a_notebook_without_headline_or_runtime(tmp_path):
+    make_benchmark_repo(tmp_path)
+    (tmp_path / "notebooks" / "runtimes.json").write_text("{}")
+    assert "no runtime" in run_benchmark(tmp_path).stderr
+    make_benchmark_repo(tmp_path / "second")
+    notebook_path = tmp_path / "second" / "notebooks" / "00_first.ipynb"
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells[0].metadata["tags"] = []
+    nbformat.write(notebook, notebook_path)
+    assert "one cell tagged 'headline'" in run_benchmark(tmp_path / "second").stderr
+
+
+def test_execute_records_each_runtime_in_whole_seconds(tmp_path):
+    execute.record(tmp_path / "01_b.ipynb", 12.6)
+    execute.record(tmp_path / "00_a.ipynb", 3.2)
+    execute.record(tmp_path / "01_b.ipynb", 9.4)  # a re-run replaces the old time
+    assert json.loads((tmp_path / "runtimes.json").read_text()) == {"00_a.ipynb": 3, "01_b.ipynb": 9}
