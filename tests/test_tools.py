@@ -105,7 +105,7 @@ def test_readme_benchmark_table_matches_the_committed_notebooks():
 
 
 def make_benchmark_repo(tmp_path, headline="accuracy 97.5 %"):
-    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks").mkdir(parents=True)
     notebook = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("print(...)", metadata={"tags": ["headline"]})
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=headline + "\n")]
