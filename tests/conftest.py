@@ -8,8 +8,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / ".ci"))
 
 
-# The time of each notebook's cells under nbval, printed at the end of the run (the README's table adds
-# the kernel start).
+# The time of each notebook's cells under nbval, printed at the end of the run (the README's benchmark
+# table shows the wall time of `make run` instead, kernel start included).
 # Reported, never asserted: a test that fails on wall-clock time is flaky.
 def pytest_terminal_summary(terminalreporter):
     seconds: dict[str, float] = {}
