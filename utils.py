@@ -160,6 +160,22 @@ def average_precision(scores: torch.Tensor, targets: torch.Tensor) -> float:
     return ((precision_at_rank * is_positive).sum() / is_positive.sum()).item()
 
 
+def one_sided_slopes(
+    loss_fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor, step: float = 1e-6
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the left and right partial derivatives of a scalar loss at inputs, by finite differences."""
+    point = inputs.detach().double()
+    here = loss_fn(point).item()
+    left, right = torch.empty_like(point), torch.empty_like(point)
+    for k in range(point.numel()):
+        shift = torch.zeros(point.numel(), dtype=point.dtype, device=point.device)
+        shift[k] = step
+        shift = shift.view_as(point)
+        right.view(-1)[k] = (loss_fn(point + shift).item() - here) / step
+        left.view(-1)[k] = (here - loss_fn(point - shift).item()) / step
+    return left, right
+
+
 # ---------------------------------------------------------------------------------------- plots
 
 

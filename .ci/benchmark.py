@@ -42,6 +42,8 @@ def table(notebooks: list[Path], runtimes: dict[str, float]) -> str:
             raise SystemExit(f"{path.name} has no runtime in notebooks/runtimes.json: run `make run`")
         link = f"[{path.stem}](notebooks/{path.name})"
         rows.append(f"| {link} | {runtimes[path.name]:.0f} s | {headline(path)} |")
+    total = sum(runtimes[path.name] for path in notebooks)
+    rows.append(f"| all {len(notebooks)}, one after another | {total:.0f} s | |")
     return "\n".join(rows)
 
 

@@ -1,7 +1,10 @@
 """Execute notebooks in place, each in a fresh kernel from top to bottom, and print each wall time.
 
-Usage: python .ci/execute.py notebooks/00_*.ipynb ...   (what `make run` calls)
+Usage: python .ci/execute.py [--check] notebooks/00_*.ipynb ...   (what `make run` calls)
 A cell that raises stops the run, unless the cell carries the `raises-exception` tag.
+With --check (what `make test-oldest` calls) nothing is written: every notebook is run, each one's first
+failing cell is reported, and the exit code is 1 if any notebook failed. Its outputs may differ from the
+committed ones in the last digits; what must hold is that every cell runs and every assert passes.
 No per-cell timings, widget state or Python version are written, so a re-run changes only what the cells
 print. Each notebook's wall time goes to notebooks/runtimes.json, for the README's benchmark table.
 """
@@ -13,10 +16,11 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 
-def execute(path: Path) -> float:
-    """Run one notebook in place in a fresh kernel started in its folder; return the seconds taken."""
+def execute(path: Path, write: bool = True) -> float:
+    """Run one notebook in a fresh kernel started in its folder (in place if write); return its seconds."""
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(
@@ -28,6 +32,8 @@ def execute(path: Path) -> float:
     )
     client.execute()
     seconds = time.perf_counter() - start
+    if not write:
+        return seconds
     notebook.metadata.pop("widgets", None)
     notebook.metadata.get("language_info", {}).pop("version", None)  # differs between Python releases
     for cell in notebook.cells:
@@ -44,7 +50,24 @@ def record(path: Path, seconds: float) -> None:
     runtimes_path.write_text(json.dumps(dict(sorted(runtimes.items())), indent=1) + "\n")
 
 
+def check(names: list[str]) -> int:
+    """Run every notebook without writing it; print OK or the failing cell's error; return the failures."""
+    failures = 0
+    for name in names:
+        try:
+            seconds = execute(Path(name), write=False)
+            print(f"OK    {name:45s} {seconds:6.1f} s", flush=True)
+        except CellExecutionError as error:
+            failures += 1
+            print(f"FAIL  {name}\n{error}", flush=True)
+    return failures
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--check"]:
+        failed = check(sys.argv[2:])
+        print(f"{len(sys.argv) - 2 - failed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
     for name in sys.argv[1:]:
         seconds = execute(Path(name))
         record(Path(name), seconds)

@@ -13,6 +13,8 @@ from nbval.plugin import find_comment_markers, find_metadata_tags, get_sanitize_
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# What an absolute path on the executing machine looks like: the repository, a virtual environment, a home.
+MACHINE_PATHS = [str(ROOT), "site-packages", "/.venv", "/home/", "/root/", "/Users/", "/tmp/", ":\\Users\\"]
 REPO = re.search(r"^GITHUB_REPO := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
 
 
@@ -29,6 +31,22 @@ def outputs(path: Path):
     for i, cell in enumerate(code_cells(path)):
         for output in cell.outputs:
             yield i, cell, output
+
+
+def prose_numbers(text: str, skip_approximate: bool = False) -> set[str]:
+    """Return the decimals (78.5) and class pairs (9→4) in a text; with skip_approximate, not 'about 78.5'.
+
+    Decimals with one significant digit (0.8, 0.01) are left out: they match timings and settings by chance.
+    """
+    found = set()
+    for match in re.finditer(r"\d+\.\d+|\d\s*→\s*\d", text):
+        if "." in match.group() and len(match.group().replace(".", "").lstrip("0")) < 2:
+            continue
+        before = text[max(0, match.start() - 12) : match.start()]
+        if skip_approximate and re.search(r"(about|around|roughly|near|≈|~)\s*[−-]?$", before, re.IGNORECASE):
+            continue
+        found.add(re.sub(r"\s", "", match.group()))
+    return found
 
 
 def is_assert_call(node: ast.AST) -> bool:
@@ -62,6 +80,15 @@ class TestCommittedNotebook:
     def test_writes_nothing_to_stderr(self, path):
         for i, _, output in outputs(path):
             assert output.get("name") != "stderr", f"code cell {i} writes to stderr: {output.text[:200]!r}"
+
+    def test_prints_no_path_of_the_machine_that_ran_it(self, path):
+        # A traceback or warning that names a file shows every GitHub reader a stranger's file system:
+        # `%xmode Minimal` before cells that raise keeps an error to its last line.
+        for i, _, output in outputs(path):
+            text = "".join(output.get("text", "")) + "".join(output.get("traceback", []))
+            text += "".join(str(value) for value in output.get("data", {}).values())
+            for marker in MACHINE_PATHS:
+                assert marker not in text, f"code cell {i} prints a machine path ({marker!r})"
 
     def test_holds_no_widget_state_or_per_cell_timings(self, path):
         notebook = read(path)
@@ -119,9 +146,30 @@ class TestCommittedNotebook:
                 f"code cell {i}: say why on the next line"
             )
             checked = [cell.source] + ([cells[i + 1].source] if i + 1 < len(cells) else [])
+            checked = [re.sub(r"(?m)^%.*$", "pass", source) for source in checked]  # IPython magics
             nodes = [node for source in checked for node in ast.walk(ast.parse(source))]
             asserts = [node for node in nodes if isinstance(node, ast.Assert) or is_assert_call(node)]
             assert asserts, f"code cell {i}: assert the number that matters after ignoring the output"
+
+    def test_prose_quotes_no_number_found_only_in_an_ignored_output(self, path):
+        # An ignored output differs on the next machine, so prose may quote its numbers only as "about …";
+        # a number that a compared output or the code (an assert's threshold, say) also shows is pinned.
+        ignored, pinned = set(), set()
+        for cell in code_cells(path):
+            markers = dict(find_comment_markers(cell.source)) | dict(find_metadata_tags(cell.metadata))
+            printed = "".join(
+                "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
+                for output in cell.outputs
+            )
+            (pinned if markers.get("check", True) else ignored).update(prose_numbers(printed))
+            pinned.update(prose_numbers(cell.source))
+        prose = [cell.source for cell in read(path).cells if cell.cell_type == "markdown"]
+        unpinned = sorted(set().union(*(prose_numbers(text, skip_approximate=True) for text in prose)))
+        unpinned = [number for number in unpinned if number in ignored - pinned]
+        assert not unpinned, (
+            f"the prose quotes {unpinned}, which only ignored outputs show: say 'about' and assert the "
+            "claim's direction, or quote numbers that an assert pins"
+        )
 
     def test_display_math_stands_in_its_own_paragraph(self, path):
         for cell in read(path).cells:
@@ -171,3 +219,15 @@ def test_notebooks_are_valid_json_with_a_python_kernel():
         notebook = json.loads(path.read_text())
         assert notebook["metadata"]["kernelspec"]["name"] == "python3"
         nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
+
+
+def test_prose_numbers_finds_quoted_results_and_skips_approximate_ones():
+    text = "It reaches 78.5 % and confuses 9 → 4; about 97.64 %, ≈ 2.3026, at 0.8 s with lr 0.01."
+    assert prose_numbers(text) == {"78.5", "9→4", "97.64", "2.3026"}
+    assert prose_numbers(text, skip_approximate=True) == {"78.5", "9→4"}
+
+
+def test_machine_paths_catch_a_traceback_line_of_a_virtual_environment():
+    line = "File /home/me/project/.venv/lib/python3.11/site-packages/torch/nn/functional.py:3561"
+    assert [marker for marker in MACHINE_PATHS if marker in line] == ["site-packages", "/.venv", "/home/"]
+    assert not [marker for marker in MACHINE_PATHS if marker in "RuntimeError: expected target dtype"]

@@ -128,6 +128,7 @@ def test_benchmark_writes_the_table_and_check_fails_when_a_headline_changes(tmp_
     assert run_benchmark(tmp_path).returncode == 0
     readme = (tmp_path / "README.md").read_text()
     assert "| [00_first](notebooks/00_first.ipynb) | 12 s | accuracy 97.5 % |" in readme
+    assert "| all 1, one after another | 12 s | |" in readme
     assert readme.startswith("intro\n") and readme.endswith("rest\n")
     assert run_benchmark(tmp_path, "--check").returncode == 0
 
@@ -148,6 +149,19 @@ def test_benchmark_refuses_a_notebook_without_headline_or_runtime(tmp_path):
     notebook.cells[0].metadata["tags"] = []
     nbformat.write(notebook, notebook_path)
     assert "one cell tagged 'headline'" in run_benchmark(tmp_path / "second").stderr
+
+
+def test_execute_check_runs_every_notebook_writes_none_and_fails_on_a_failing_assert(tmp_path, capsys):
+    good, bad = tmp_path / "00_good.ipynb", tmp_path / "01_bad.ipynb"
+    make_notebook(good, "Good", setup="assert x == 1")
+    make_notebook(bad, "Bad", setup="assert x == 2, 'x is not 2'")
+    before = {path: path.read_text() for path in (good, bad)}
+
+    assert execute.check([str(bad), str(good)]) == 1  # the failure does not stop the run
+    printed = capsys.readouterr().out
+    assert f"FAIL  {bad}" in printed and "x is not 2" in printed and f"OK    {good}" in printed
+    assert {path: path.read_text() for path in (good, bad)} == before
+    assert not (tmp_path / "runtimes.json").exists()
 
 
 def test_execute_records_each_runtime_in_whole_seconds(tmp_path):

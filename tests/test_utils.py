@@ -154,6 +154,27 @@ def test_confusion_matrix_rejects_targets_outside_the_classes():
         utils.confusion_matrix(torch.zeros(2, 3), torch.tensor([0, 3]))
 
 
+def test_one_sided_slopes_find_both_slopes_at_a_kink_and_one_elsewhere():
+    def hinge(scores):
+        return torch.clamp(1 - scores, min=0).sum()
+
+    left, right = utils.one_sided_slopes(hinge, torch.tensor([1.0, 0.0, 3.0]))
+    assert left.dtype == torch.float64 and left.shape == (3,)
+    torch.testing.assert_close(left, torch.tensor([-1.0, -1.0, 0.0], dtype=torch.float64), atol=1e-6, rtol=0)
+    torch.testing.assert_close(right, torch.tensor([0.0, -1.0, 0.0], dtype=torch.float64), atol=1e-6, rtol=0)
+
+
+def test_one_sided_slopes_match_autograd_on_a_smooth_loss_of_a_matrix():
+    def loss_fn(x):
+        return (x**2).sum() + x[0, 1] * x[1, 0]
+
+    point = torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64, requires_grad=True)
+    loss_fn(point).backward()
+    left, right = utils.one_sided_slopes(loss_fn, point)
+    torch.testing.assert_close(left, point.grad, atol=1e-5, rtol=0)
+    torch.testing.assert_close(right, point.grad, atol=1e-5, rtol=0)
+
+
 # ---------------------------------------------------------------------------------------- plots
 
 
