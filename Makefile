@@ -50,7 +50,7 @@ run: headers data
 
 # JOBS notebooks run at once (pytest-xdist, one notebook per worker), each kernel on one thread: two
 # PyTorch processes that each use every core slow each other down many times over. `make test JOBS=1`
-# runs them one after another, each on every core. On 2 cores, 2 jobs took 3 min 53 s and 1 job 5 min 45 s.
+# runs them one after another, each on every core. On 2 cores: 3 min 12 s with 2 jobs, 4 min 34 s with 1.
 JOBS ?= 2
 ifeq ($(JOBS),1)
 PARALLEL :=
