@@ -1,4 +1,4 @@
-"""Plumbing shared by the DeepLossDive notebooks: data, training, metrics, plots.
+"""Plumbing shared by the DeepLossDive notebooks: data, training, metrics, comparisons, plots.
 
 The math that teaches stays in the notebooks, where the reader sees it. This module only loads
 tensors, loops over batches, counts and draws.
@@ -6,9 +6,11 @@ tensors, loops over batches, counts and draws.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
@@ -176,6 +178,95 @@ def one_sided_slopes(
     return left, right
 
 
+# ---------------------------------------------------------------------------------- comparisons
+
+
+def tune_then_repeat(
+    run: Callable[[float, int], tuple[float, Any]],
+    learning_rates: list[float],
+    seeds: list[int],
+    start: list[float] | None = None,
+) -> dict[str, Any]:
+    """Choose the learning rate on validation data with the first seed, then repeat that run over the seeds.
+
+    run(learning_rate, seed) trains one model and returns (validation score, test result); a higher score is
+    better, and a tie goes to the smaller rate. The rates in `start` (all of them by default) are tried
+    first; then, while the best sits at the smallest or the largest rate tried, the next rate of
+    `learning_rates` beyond it is tried too, so that the chosen rate ends between two worse ones (or at an
+    end of the list). Returns the chosen "learning_rate", the "validation" score of every rate tried, and
+    the "test" results of every seed at the chosen rate (the first seed's from its tuning run).
+    """
+    ladder = sorted(learning_rates)
+    if not ladder or not seeds or not set(start or ladder) <= set(ladder):
+        raise ValueError("need at least one learning rate and one seed, and start rates from learning_rates")
+    scores, results = {}, {}
+    for learning_rate in sorted(start or ladder):
+        scores[learning_rate], results[learning_rate] = run(learning_rate, seeds[0])
+    while True:
+        tried = sorted(scores)
+        best = max(tried, key=lambda learning_rate: scores[learning_rate])  # max keeps the first of a tie
+        index = ladder.index(best)
+        if best == tried[0] and index > 0:
+            beyond = ladder[index - 1]
+        elif best == tried[-1] and index < len(ladder) - 1:
+            beyond = ladder[index + 1]
+        else:
+            break
+        scores[beyond], results[beyond] = run(beyond, seeds[0])
+    tests = [results[best]] + [run(best, seed)[1] for seed in seeds[1:]]
+    return {"learning_rate": best, "validation": dict(sorted(scores.items())), "test": tests}
+
+
+def mcnemar_p(right_a: torch.Tensor, right_b: torch.Tensor) -> float:
+    """Two-sided exact McNemar test of two classifiers scored on the same examples (True = right).
+
+    Only the examples on which exactly one of them is right count; if both are equally accurate, each such
+    example goes either way with probability 1/2, so the smaller count follows a binomial tail.
+    """
+    if right_a.shape != right_b.shape or right_a.dtype != torch.bool or right_b.dtype != torch.bool:
+        raise ValueError("expected two boolean tensors of the same shape, one entry per example")
+    only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
+    n, k = only_a + only_b, min(only_a, only_b)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
+def compare_accuracies(right: dict[str, torch.Tensor], alpha: float = 0.05) -> dict[str, dict[str, float]]:
+    """Print and return mean accuracy ± standard deviation over seeds, and which gaps to the best are real.
+
+    right[name] is a (seeds, examples) boolean tensor, row s from seed s, the same test examples for every
+    name. A gap to the most accurate entry counts as real when McNemar's test gives p < alpha on every seed
+    pair: each seed's gap exceeds what the test examples' sampling explains, and no seed contradicts it.
+    """
+    shapes = {tuple(r.shape) for r in right.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"expected (seeds, examples) tensors of one shape, got {sorted(shapes)}")
+    seeds, examples = next(iter(shapes))
+    accuracy = {name: r.float().mean(dim=1) for name, r in right.items()}
+    best = max(accuracy, key=lambda name: accuracy[name].mean().item())
+    rows = {}
+    spread = "± sd" if seeds > 1 else ""
+    width = max(26, *(len(name) for name in right))
+    print(f"{'':{width}s} {'accuracy ' + spread:>16s} {'gap to best':>11s} {'largest p':>10s}  real gap?")
+    for name, r in right.items():
+        mean = accuracy[name].mean().item()
+        sd = accuracy[name].std().item() if seeds > 1 else 0.0
+        if name == best:
+            p, verdict = float("nan"), "(best)"
+        else:
+            p = max(mcnemar_p(right[best][s], r[s]) for s in range(seeds))
+            verdict = "yes" if p < alpha else "no"
+        rows[name] = {"accuracy": mean, "sd": sd, "gap": accuracy[best].mean().item() - mean, "p": p}
+        p_text = "" if name == best else f"{p:10.2g}"
+        print(f"{name:{width}s} {mean:9.2%} ± {sd:5.2%} {rows[name]['gap']:11.2%} {p_text:>10s}  {verdict}")
+        rows[name]["real"] = verdict == "yes"
+    top = accuracy[best].mean().item()
+    print(
+        f"{seeds} seeds; the test set's own standard error at {top:.2%} on {examples} examples: "
+        f"{math.sqrt(top * (1 - top) / examples):.2%}"
+    )
+    return rows
+
+
 # ---------------------------------------------------------------------------------------- plots
 
 
@@ -248,6 +339,20 @@ def plot_history(histories: dict[str, dict[str, list[float]]], title: str) -> Fi
     loss_ax.legend(fontsize=8)
     accuracy_ax.legend(fontsize=8)
     figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_seeds(right: dict[str, torch.Tensor], title: str) -> Figure:
+    """Draw each test accuracy per seed as a dot, with a bar at the mean; right as for compare_accuracies."""
+    figure, ax = plt.subplots(figsize=(6.4, 0.8 + 0.4 * len(right)))
+    for row, name in enumerate(right):
+        per_seed = 100 * right[name].float().mean(dim=1).cpu()
+        ax.plot(per_seed, [row] * len(per_seed), "o", color=f"C{row}", alpha=0.6)
+        ax.plot(per_seed.mean(), row, "k|", markersize=14)
+    ax.set_yticks(range(len(right)), list(right), fontsize=8)
+    ax.invert_yaxis()  # the first entry on top
+    ax.set(xlabel="test accuracy (%): a dot per seed, a bar at the mean", title=title)
     figure.tight_layout()
     return figure
 

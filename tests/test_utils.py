@@ -1,8 +1,10 @@
 """Unit tests of utils.py: data, training, metrics and plots, bad input included."""
 
+import math
 import urllib.error
 
 import matplotlib
+import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
@@ -197,6 +199,20 @@ def test_plot_history_labels_both_panels_and_draws_every_run():
     assert len(accuracy_ax.lines) == 2 and max(accuracy_ax.lines[0].get_ydata()) <= 100
 
 
+def test_plot_seeds_draws_a_dot_per_seed_and_a_bar_per_entry():
+    right = {
+        "a": torch.tensor([[True, False], [True, True]]),
+        "b": torch.tensor([[False, False], [True, False]]),
+    }
+    figure = utils.plot_seeds(right, "seeds")
+    ax = figure.axes[0]
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["a", "b"]
+    assert ax.get_title() == "seeds" and "accuracy" in ax.get_xlabel()
+    dots, bar = ax.lines[0], ax.lines[1]
+    assert list(dots.get_xdata()) == [50.0, 100.0] and list(bar.get_xdata()) == [75.0]
+    plt.close(figure)
+
+
 def test_plot_confusion_matrix_writes_every_count_and_labels_its_colour_scale():
     matrix = torch.tensor([[5, 1], [0, 7]])
     figure = utils.plot_confusion_matrix(matrix, "a matrix")
@@ -255,3 +271,71 @@ def test_average_precision_is_the_mean_precision_at_each_positive():
 def test_average_precision_rejects_bad_input(scores, targets):
     with pytest.raises(ValueError):
         utils.average_precision(scores, targets)
+
+
+def test_tune_then_repeat_picks_the_best_validation_score_and_reuses_its_run():
+    calls = []
+
+    def run(learning_rate, seed):
+        calls.append((learning_rate, seed))
+        return {0.1: 0.5, 0.3: 0.9, 1.0: 0.9}[learning_rate], f"test of {learning_rate} with seed {seed}"
+
+    result = utils.tune_then_repeat(run, [1.0, 0.1, 0.3], seeds=[7, 8, 9])
+    assert result["learning_rate"] == 0.3  # the tie with 1.0 goes to the smaller rate
+    assert result["validation"] == {0.1: 0.5, 0.3: 0.9, 1.0: 0.9}
+    assert result["test"] == ["test of 0.3 with seed 7", "test of 0.3 with seed 8", "test of 0.3 with seed 9"]
+    assert calls == [(0.1, 7), (0.3, 7), (1.0, 7), (0.3, 8), (0.3, 9)]  # seed 7 at 0.3 runs once
+    with pytest.raises(ValueError, match="at least one"):
+        utils.tune_then_repeat(run, [], seeds=[0])
+    with pytest.raises(ValueError, match="start rates"):
+        utils.tune_then_repeat(run, [0.1], seeds=[0], start=[0.2])
+
+
+def test_tune_then_repeat_walks_the_ladder_until_the_best_rate_is_bracketed():
+    ladder = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+    cases = [(3.0, [0.3, 1.0, 3.0, 10.0]), (0.1, [0.03, 0.1, 0.3, 1.0]), (10.0, ladder[3:])]
+    for peak, expected_tries in cases:
+        tried = []
+
+        def run(learning_rate, seed, peak=peak, tried=tried):
+            tried.append(learning_rate)
+            return -abs(math.log(learning_rate / peak)), None  # best at the peak, worse either side
+
+        result = utils.tune_then_repeat(run, ladder, seeds=[0], start=[0.3, 1.0])
+        assert result["learning_rate"] == peak
+        assert sorted(tried) == expected_tries  # stops at the ladder's end when the peak is there
+
+
+def test_mcnemar_p_is_the_two_sided_binomial_tail_of_the_discordant_examples():
+    agree = torch.ones(50, dtype=torch.bool)
+    a = torch.cat([agree, torch.ones(6, dtype=torch.bool)])  # a alone right on 6 examples, b on none
+    b = torch.cat([agree, torch.zeros(6, dtype=torch.bool)])
+    assert utils.mcnemar_p(a, b) == pytest.approx(2 / 2**6)
+    assert utils.mcnemar_p(b, a) == pytest.approx(2 / 2**6)
+    one_each = torch.tensor([True, False]), torch.tensor([False, True])
+    assert utils.mcnemar_p(*one_each) == 1.0  # capped: the two tails overlap
+    assert utils.mcnemar_p(agree, agree) == 1.0  # no discordant example, no evidence
+    # 2 against 8: P(X <= 2) for X ~ Binomial(10, 1/2) is (1 + 10 + 45) / 1024, doubled
+    a = torch.tensor([True] * 2 + [False] * 8)
+    assert utils.mcnemar_p(a, ~a) == pytest.approx(2 * 56 / 1024)
+    with pytest.raises(ValueError, match="boolean"):
+        utils.mcnemar_p(a.float(), ~a)
+
+
+def test_compare_accuracies_marks_only_gaps_that_hold_on_every_seed(capsys):
+    n = 1000
+    base = torch.zeros(2, n, dtype=torch.bool)
+    base[:, :900] = True  # 90 % right on both seeds
+    better = base.clone()
+    better[:, 900:960] = True  # 96 %: right on 60 more examples, on both seeds
+    mixed = base.clone()
+    mixed[0, 900:960] = True  # as good as `better` on seed 0 only
+    rows = utils.compare_accuracies({"base": base, "better": better, "mixed": mixed})
+    assert rows["better"]["gap"] == 0 and rows["better"]["p"] != rows["better"]["p"]  # the best: nan
+    assert rows["base"]["real"] and rows["base"]["gap"] == pytest.approx(0.06)
+    assert not rows["mixed"]["real"] and rows["mixed"]["p"] == 1.0  # seed 0 ties; seed 1 alone is not enough
+    assert rows["mixed"]["sd"] == pytest.approx(torch.tensor([0.96, 0.90]).std().item())
+    printed = capsys.readouterr().out
+    assert "(best)" in printed and "2 seeds" in printed and "0.62%" in printed  # sqrt(.96 * .04 / 1000)
+    with pytest.raises(ValueError, match="one shape"):
+        utils.compare_accuracies({"a": base, "b": base[:1]})
