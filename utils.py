@@ -191,10 +191,11 @@ def tune_then_repeat(
 
     run(learning_rate, seed) trains one model and returns (validation score, test result); a higher score is
     better, and a tie goes to the smaller rate. The rates in `start` (all of them by default) are tried
-    first; then, while the best sits at the smallest or the largest rate tried, the next rate of
-    `learning_rates` beyond it is tried too, so that the chosen rate ends between two worse ones (or at an
-    end of the list). Returns the chosen "learning_rate", the "validation" score of every rate tried, and
-    the "test" results of every seed at the chosen rate (the first seed's from its tuning run).
+    first; then, while the best score (or a tie for it) sits at the smallest or the largest rate tried, the
+    next rate of `learning_rates` beyond it is tried too, so that the chosen rate ends between two worse
+    ones (or at an end of the list). Returns the chosen "learning_rate", the "validation" score of every
+    rate tried, and the "test" results of every seed at the chosen rate (the first seed's from its tuning
+    run).
     """
     ladder = sorted(learning_rates)
     if not ladder or not seeds or not set(start or ladder) <= set(ladder):
@@ -204,12 +205,13 @@ def tune_then_repeat(
         scores[learning_rate], results[learning_rate] = run(learning_rate, seeds[0])
     while True:
         tried = sorted(scores)
-        best = max(tried, key=lambda learning_rate: scores[learning_rate])  # max keeps the first of a tie
-        index = ladder.index(best)
-        if best == tried[0] and index > 0:
-            beyond = ladder[index - 1]
-        elif best == tried[-1] and index < len(ladder) - 1:
-            beyond = ladder[index + 1]
+        top = max(scores.values())
+        best = min(rate for rate in tried if scores[rate] == top)  # a tie goes to the smaller rate
+        low, high = ladder.index(tried[0]), ladder.index(tried[-1])
+        if scores[tried[-1]] == top and high < len(ladder) - 1:  # the best (or a tie) at the top end
+            beyond = ladder[high + 1]
+        elif scores[tried[0]] == top and low > 0:  # ... or at the bottom end
+            beyond = ladder[low - 1]
         else:
             break
         scores[beyond], results[beyond] = run(beyond, seeds[0])
@@ -234,8 +236,11 @@ def compare_accuracies(right: dict[str, torch.Tensor], alpha: float = 0.05) -> d
     """Print and return mean accuracy ± standard deviation over seeds, and which gaps to the best are real.
 
     right[name] is a (seeds, examples) boolean tensor, row s from seed s, the same test examples for every
-    name. A gap to the most accurate entry counts as real when McNemar's test gives p < alpha on every seed
-    pair: each seed's gap exceeds what the test examples' sampling explains, and no seed contradicts it.
+    name. Each entry is compared with the most accurate one only, seed s with seed s. "paired SE" is the
+    standard error of that gap from the test examples' sampling, sqrt(b + c) / n with b and c the examples
+    only one of the two gets right, averaged over the seeds. A gap counts as real when McNemar's test gives
+    p < alpha on every seed pair: each seed's gap exceeds what the sampling explains, and no seed
+    contradicts it.
     """
     shapes = {tuple(r.shape) for r in right.values()}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
@@ -246,23 +251,29 @@ def compare_accuracies(right: dict[str, torch.Tensor], alpha: float = 0.05) -> d
     rows = {}
     spread = "± sd" if seeds > 1 else ""
     width = max(26, *(len(name) for name in right))
-    print(f"{'':{width}s} {'accuracy ' + spread:>16s} {'gap to best':>11s} {'largest p':>10s}  real gap?")
+    print(
+        f"{'':{width}s} {'accuracy ' + spread:>16s} {'gap to best':>11s} {'paired SE':>9s} {'largest p':>10s}"
+        "  real gap?"
+    )
     for name, r in right.items():
         mean = accuracy[name].mean().item()
         sd = accuracy[name].std().item() if seeds > 1 else 0.0
+        discordant = (right[best] != r).sum(dim=1).float()  # b + c on each seed
+        paired_se = (discordant.sqrt() / examples).mean().item()
         if name == best:
             p, verdict = float("nan"), "(best)"
         else:
             p = max(mcnemar_p(right[best][s], r[s]) for s in range(seeds))
             verdict = "yes" if p < alpha else "no"
-        rows[name] = {"accuracy": mean, "sd": sd, "gap": accuracy[best].mean().item() - mean, "p": p}
-        p_text = "" if name == best else f"{p:10.2g}"
-        print(f"{name:{width}s} {mean:9.2%} ± {sd:5.2%} {rows[name]['gap']:11.2%} {p_text:>10s}  {verdict}")
+        gap = accuracy[best].mean().item() - mean
+        rows[name] = {"accuracy": mean, "sd": sd, "gap": gap, "paired SE": paired_se, "p": p}
+        p_text, se_text = ("", "") if name == best else (f"{p:10.2g}", f"{paired_se:9.2%}")
+        print(f"{name:{width}s} {mean:9.2%} ± {sd:5.2%} {gap:11.2%} {se_text:>9s} {p_text:>10s}  {verdict}")
         rows[name]["real"] = verdict == "yes"
     top = accuracy[best].mean().item()
     print(
-        f"{seeds} seeds; the test set's own standard error at {top:.2%} on {examples} examples: "
-        f"{math.sqrt(top * (1 - top) / examples):.2%}"
+        f"{seeds} seeds; one model's own standard error at {top:.2%} on {examples} examples: "
+        f"{math.sqrt(top * (1 - top) / examples):.2%} (a gap between two models is measured by the paired SE)"
     )
     return rows
 

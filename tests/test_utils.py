@@ -291,6 +291,15 @@ def test_tune_then_repeat_picks_the_best_validation_score_and_reuses_its_run():
         utils.tune_then_repeat(run, [0.1], seeds=[0], start=[0.2])
 
 
+def test_tune_then_repeat_walks_on_past_a_tie_at_the_end():
+    scores = {0.1: 0.5, 0.3: 0.9, 1.0: 0.9, 3.0: 0.8}
+    result = utils.tune_then_repeat(
+        lambda lr, seed: (scores[lr], lr), list(scores), seeds=[0], start=[0.1, 0.3]
+    )
+    assert list(result["validation"]) == [0.1, 0.3, 1.0, 3.0]  # 1.0 ties 0.3 at the end: 3.0 is tried too
+    assert result["learning_rate"] == 0.3
+
+
 def test_tune_then_repeat_walks_the_ladder_until_the_best_rate_is_bracketed():
     ladder = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
     cases = [(3.0, [0.3, 1.0, 3.0, 10.0]), (0.1, [0.03, 0.1, 0.3, 1.0]), (10.0, ladder[3:])]
@@ -332,10 +341,12 @@ def test_compare_accuracies_marks_only_gaps_that_hold_on_every_seed(capsys):
     mixed[0, 900:960] = True  # as good as `better` on seed 0 only
     rows = utils.compare_accuracies({"base": base, "better": better, "mixed": mixed})
     assert rows["better"]["gap"] == 0 and rows["better"]["p"] != rows["better"]["p"]  # the best: nan
+    assert rows["base"]["paired SE"] == pytest.approx(60**0.5 / n)  # 60 examples differ on each seed
     assert rows["base"]["real"] and rows["base"]["gap"] == pytest.approx(0.06)
     assert not rows["mixed"]["real"] and rows["mixed"]["p"] == 1.0  # seed 0 ties; seed 1 alone is not enough
     assert rows["mixed"]["sd"] == pytest.approx(torch.tensor([0.96, 0.90]).std().item())
     printed = capsys.readouterr().out
     assert "(best)" in printed and "2 seeds" in printed and "0.62%" in printed  # sqrt(.96 * .04 / 1000)
+    assert "paired SE" in printed
     with pytest.raises(ValueError, match="one shape"):
         utils.compare_accuracies({"a": base, "b": base[:1]})
