@@ -266,10 +266,16 @@ def compare_accuracies(right: dict[str, torch.Tensor], alpha: float = 0.05) -> d
             p = max(mcnemar_p(right[best][s], r[s]) for s in range(seeds))
             verdict = "yes" if p < alpha else "no"
         gap = accuracy[best].mean().item() - mean
-        rows[name] = {"accuracy": mean, "sd": sd, "gap": gap, "paired SE": paired_se, "p": p}
+        rows[name] = {
+            "accuracy": mean,
+            "sd": sd,
+            "gap": gap,
+            "paired SE": paired_se,
+            "p": p,
+            "real": verdict == "yes",
+        }
         p_text, se_text = ("", "") if name == best else (f"{p:10.2g}", f"{paired_se:9.2%}")
         print(f"{name:{width}s} {mean:9.2%} ± {sd:5.2%} {gap:11.2%} {se_text:>9s} {p_text:>10s}  {verdict}")
-        rows[name]["real"] = verdict == "yes"
     top = accuracy[best].mean().item()
     print(
         f"{seeds} seeds; one model's own standard error at {top:.2%} on {examples} examples: "
