@@ -219,6 +219,34 @@ def tune_then_repeat(
     return {"learning_rate": best, "validation": dict(sorted(scores.items())), "test": tests}
 
 
+def tune_each(
+    runs: dict[str, Callable[[float, int], tuple[float, Any]]],
+    learning_rates: list[float],
+    seeds: list[int],
+    start: list[float] | None = None,
+    score_format: str = ".2%",
+) -> dict[str, dict[str, Any]]:
+    """tune_then_repeat for every named run; print each one's validation scores and its chosen rate.
+
+    Raises ValueError when a chosen rate is not between two worse ones: the ladder is too short for it.
+    """
+    results = {}
+    width = max(len(name) for name in runs)
+    for name, run in runs.items():
+        result = tune_then_repeat(run, learning_rates, seeds, start)
+        scores = "  ".join(
+            f"{rate:g}: {score:{score_format}}" for rate, score in result["validation"].items()
+        )
+        print(f"{name:{width}s}  validation {scores}  -> {result['learning_rate']:g}")
+        tried = list(result["validation"])
+        if not tried[0] < result["learning_rate"] < tried[-1]:
+            raise ValueError(
+                f"{name}: the best rate tried, {result['learning_rate']:g}, is at an end of the ladder"
+            )
+        results[name] = result
+    return results
+
+
 def mcnemar_p(right_a: torch.Tensor, right_b: torch.Tensor) -> float:
     """Two-sided exact McNemar test of two classifiers scored on the same examples (True = right).
 

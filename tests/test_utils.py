@@ -315,6 +315,16 @@ def test_tune_then_repeat_walks_the_ladder_until_the_best_rate_is_bracketed():
         assert sorted(tried) == expected_tries  # stops at the ladder's end when the peak is there
 
 
+def test_tune_each_prints_every_rate_tried_and_refuses_a_choice_at_the_end_of_the_ladder(capsys):
+    ladder = [0.1, 0.3, 1.0]
+    peaked = {0.1: 0.5, 0.3: 0.9, 1.0: 0.7}
+    results = utils.tune_each({"peaked": lambda lr, seed: (peaked[lr], seed)}, ladder, seeds=[0, 1])
+    assert results["peaked"]["learning_rate"] == 0.3 and results["peaked"]["test"] == [0, 1]
+    assert "peaked  validation 0.1: 50.00%  0.3: 90.00%  1: 70.00%  -> 0.3" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="rising.*end of the ladder"):
+        utils.tune_each({"rising": lambda lr, seed: (lr, seed)}, ladder, seeds=[0])
+
+
 def test_mcnemar_p_is_the_two_sided_binomial_tail_of_the_discordant_examples():
     agree = torch.ones(50, dtype=torch.bool)
     a = torch.cat([agree, torch.ones(6, dtype=torch.bool)])  # a alone right on 6 examples, b on none
