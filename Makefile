@@ -50,7 +50,7 @@ run: headers data
 
 # JOBS notebooks run at once (pytest-xdist, one notebook per worker), each kernel on one thread: two
 # PyTorch processes that each use every core slow each other down many times over. `make test JOBS=1`
-# runs them one after another, each on every core. On 2 cores, 14 notebooks: about 3.3 to 3.5 min with 2 jobs.
+# runs them one after another, each on every core. On 2 cores, 18 notebooks: about 4.7 min with 2 jobs.
 JOBS ?= 2
 ifeq ($(JOBS),1)
 PARALLEL :=
