@@ -161,11 +161,10 @@ class TestCommittedNotebook:
                 "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
                 for output in cell.outputs
             )
-            if not markers.get(
-                "check", True
-            ):  # wall times ("3.5 s") are never quoted, and would match by chance
+            checked = markers.get("check", True)
+            if not checked:  # wall times ("3.5 s") are never quoted, and would match by chance
                 printed = re.sub(r"\d+\.\d+ s\b", "", printed)
-            (pinned if markers.get("check", True) else ignored).update(prose_numbers(printed))
+            (pinned if checked else ignored).update(prose_numbers(printed))
             pinned.update(prose_numbers(cell.source))
         prose = [cell.source for cell in read(path).cells if cell.cell_type == "markdown"]
         unpinned = sorted(set().union(*(prose_numbers(text, skip_approximate=True) for text in prose)))
