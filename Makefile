@@ -11,12 +11,13 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data run test test-oldest lab lint headers benchmark clean
+.PHONY: help venv data run test test-oldest test-cpus lab lint headers benchmark clean
 
 help:
 	@echo "make run      execute every notebook in place, in order, each in a fresh kernel"
 	@echo "make test     hygiene and unit tests, then nbval re-executes every notebook (strict), JOBS=2 at once"
 	@echo "make test-oldest  run every notebook on the oldest releases promised (Colab's), in .venv-oldest"
+	@echo "make test-cpus    run every notebook on PyTorch's portable CPU kernels, two threads: another float path"
 	@echo "make data     fetch MNIST into data/ through torchvision (run and test do it first)"
 	@echo "make lab      open the notebooks in JupyterLab"
 	@echo "make lint     ruff over utils.py, tests, .ci and the notebooks"
@@ -65,6 +66,14 @@ test: data
 # Every cell must run and every assert hold; the outputs may differ in the last digits, so none is written.
 test-oldest: data $(OLDEST)/bin/.installed
 	CUDA_VISIBLE_DEVICES= $(OLDEST)/bin/python .ci/execute.py --check $(NOTEBOOKS)
+
+# PyTorch picks its CPU kernels by instruction set (AVX2 here, AVX-512 on many readers' machines, its own on a
+# GPU), so training takes another float path on each machine. This runs every notebook on the portable kernels,
+# with oneDNN and MKL held back too, on two threads: a path that neither `make test` (this machine's kernels,
+# one thread per notebook) nor `make test-oldest` (older releases) takes. Every cell must run, every assert hold.
+PORTABLE_KERNELS := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=AVX
+test-cpus: data
+	CUDA_VISIBLE_DEVICES= $(PORTABLE_KERNELS) OMP_NUM_THREADS=2 $(BIN)/python .ci/execute.py --check $(NOTEBOOKS)
 
 lab: data
 	$(BIN)/jupyter lab notebooks

@@ -78,7 +78,11 @@ def fit(
     batch_size: int = 128,
     metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
 ) -> dict[str, list[float]]:
-    """Train on shuffled mini-batches, the learning rate falling linearly to 0; print a line per epoch."""
+    """Train on shuffled mini-batches, the learning rate falling linearly to 0; print a line per epoch.
+
+    The line reports the mean training loss over the epoch (a running mean while the weights change) and the
+    loss and metric on `test`, the held-out pair: the test set, or a validation split when a choice is made.
+    """
     (train_x, train_y), (test_x, test_y) = train, test
     for name, (x, y) in {"train": train, "test": test}.items():
         if len(x) != len(y):
@@ -110,7 +114,8 @@ def fit(
         history["test_accuracy"].append(metric(test_outputs, test_y))
         print(
             f"epoch {epoch:2d}/{epochs}  train loss {history['train_loss'][-1]:.4f}  "
-            f"test loss {history['test_loss'][-1]:.4f}  test accuracy {history['test_accuracy'][-1]:.2%}  "
+            f"held-out loss {history['test_loss'][-1]:.4f}  "
+            f"held-out accuracy {history['test_accuracy'][-1]:.2%}  "
             f"({time.perf_counter() - start:.1f} s)"
         )
     return history
@@ -247,67 +252,125 @@ def tune_each(
     return results
 
 
-def mcnemar_p(right_a: torch.Tensor, right_b: torch.Tensor) -> float:
-    """Two-sided exact McNemar test of two classifiers scored on the same examples (True = right).
+def t_tail(t: float, df: float) -> float:
+    """Return P(|T| >= |t|) for Student's t with df degrees of freedom: the two-sided p-value of t."""
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    if math.isinf(t):
+        return 0.0
+    if t == 0:
+        return 1.0
+    # With t = sqrt(df) tan(theta) the density becomes c cos(theta)^(df - 1) on (-pi/2, pi/2): bounded, so
+    # Simpson's rule over the tail [atan(|t| / sqrt(df)), pi/2] is accurate with a few thousand points.
+    scale = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(math.pi)
+    low, steps = math.atan(abs(t) / math.sqrt(df)), 2000
+    width = (math.pi / 2 - low) / steps
+    total = sum(
+        (1 if k in (0, steps) else 4 if k % 2 else 2) * math.cos(low + k * width) ** (df - 1)
+        for k in range(steps + 1)
+    )
+    return min(1.0, 2 * scale * total * width / 3)
 
-    Only the examples on which exactly one of them is right count; if both are equally accurate, each such
-    example goes either way with probability 1/2, so the smaller count follows a binomial tail.
-    """
-    if right_a.shape != right_b.shape or right_a.dtype != torch.bool or right_b.dtype != torch.bool:
-        raise ValueError("expected two boolean tensors of the same shape, one entry per example")
-    only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
-    n, k = only_a + only_b, min(only_a, only_b)
-    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+def t_quantile(probability: float, df: float) -> float:
+    """Return the t value below which Student's t with df degrees of freedom falls with this probability."""
+    if not 0.5 <= probability < 1:
+        raise ValueError(f"expected a probability in [0.5, 1), got {probability}")
+    low, high = 0.0, 1.0
+    while t_tail(high, df) > 2 * (1 - probability):
+        high *= 2
+    for _ in range(60):  # bisection: t_tail falls as t grows
+        middle = (low + high) / 2
+        low, high = (middle, high) if t_tail(middle, df) > 2 * (1 - probability) else (low, middle)
+    return (low + high) / 2
 
 
-def compare_accuracies(right: dict[str, torch.Tensor], alpha: float = 0.05) -> dict[str, dict[str, float]]:
-    """Print and return mean accuracy ± standard deviation over seeds, and which gaps to the best are real.
+def compare_accuracies(
+    right: dict[str, torch.Tensor], reference: str, alpha: float = 0.05
+) -> dict[str, dict[str, Any]]:
+    """Compare every entry's test accuracy with the reference's, as losses, over seeds; print and return it.
 
-    right[name] is a (seeds, examples) boolean tensor, row s from seed s, the same test examples for every
-    name. Each entry is compared with the most accurate one only, seed s with seed s. "paired SE" is the
-    standard error of that gap from the test examples' sampling, sqrt(b + c) / n with b and c the examples
-    only one of the two gets right, averaged over the seeds. A gap counts as real when McNemar's test gives
-    p < alpha on every seed pair: each seed's gap exceeds what the sampling explains, and no seed
-    contradicts it.
+    right[name] is a (seeds, examples) boolean tensor: row s from seed s, the same test examples for every
+    name, and seed s of every name trained with the same initial weights and batches. The reference is
+    named before the test set is seen: a baseline, or the best on validation data. For each other name:
+    - gap: its accuracy minus the reference's, on each seed (a paired gap), averaged over the seeds;
+    - interval: gap ± t × SE, t with seeds - 1 degrees of freedom at 1 - alpha / 2. SE² covers the
+      seed-to-seed spread and the sampling of the test examples: the examples × seeds table of
+      differences read as a two-way layout, SE² = (MS_seeds + MS_examples - MS_residual) / (seeds ·
+      examples), the variance of its grand mean; seeds - 1 degrees of freedom err on the safe side;
+    - p: the t test of a zero gap, Holm-corrected over the comparisons of the table;
+    - confirmed: p < alpha after Holm's correction, and no seed's gap points the other way.
+    "Not confirmed" says the budget could not tell; it never says that two losses are equally good.
     """
     shapes = {tuple(r.shape) for r in right.values()}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
         raise ValueError(f"expected (seeds, examples) tensors of one shape, got {sorted(shapes)}")
+    if any(r.dtype != torch.bool for r in right.values()):
+        raise ValueError("expected boolean tensors: True where a model is right")
+    if reference not in right or len(right) < 2:
+        raise ValueError(f"the reference {reference!r} must be one of at least two entries: {list(right)}")
     seeds, examples = next(iter(shapes))
-    accuracy = {name: r.float().mean(dim=1) for name, r in right.items()}
-    best = max(accuracy, key=lambda name: accuracy[name].mean().item())
-    rows = {}
-    spread = "± sd" if seeds > 1 else ""
-    width = max(26, *(len(name) for name in right))
-    print(
-        f"{'':{width}s} {'accuracy ' + spread:>16s} {'gap to best':>11s} {'paired SE':>9s} {'largest p':>10s}"
-        "  real gap?"
-    )
+    if seeds < 2:
+        raise ValueError("a comparison of losses needs at least two seeds: one seed compares two networks")
+    rows: dict[str, dict[str, Any]] = {}
     for name, r in right.items():
-        mean = accuracy[name].mean().item()
-        sd = accuracy[name].std().item() if seeds > 1 else 0.0
-        discordant = (right[best] != r).sum(dim=1).float()  # b + c on each seed
-        paired_se = (discordant.sqrt() / examples).mean().item()
-        if name == best:
-            p, verdict = float("nan"), "(best)"
-        else:
-            p = max(mcnemar_p(right[best][s], r[s]) for s in range(seeds))
-            verdict = "yes" if p < alpha else "no"
-        gap = accuracy[best].mean().item() - mean
-        rows[name] = {
-            "accuracy": mean,
-            "sd": sd,
-            "gap": gap,
-            "paired SE": paired_se,
-            "p": p,
-            "real": verdict == "yes",
-        }
-        p_text, se_text = ("", "") if name == best else (f"{p:10.2g}", f"{paired_se:9.2%}")
-        print(f"{name:{width}s} {mean:9.2%} ± {sd:5.2%} {gap:11.2%} {se_text:>9s} {p_text:>10s}  {verdict}")
-    top = accuracy[best].mean().item()
+        per_seed = r.double().mean(dim=1)
+        rows[name] = {"accuracy": per_seed.mean().item(), "sd": per_seed.std().item()}
+        if name == reference:
+            continue
+        differences = r.double() - right[reference].double()  # (seeds, examples): +1, 0 or -1
+        seed_gaps, example_gaps = differences.mean(dim=1), differences.mean(dim=0)
+        gap = seed_gaps.mean().item()
+        residual = differences - seed_gaps[:, None] - example_gaps[None, :] + gap
+        # Each mean square over seeds x examples, with its degrees of freedom
+        by_seed = (examples * seed_gaps.var().item(), seeds - 1)
+        by_example = (seeds * example_gaps.var().item(), examples - 1)
+        by_residual = (
+            residual.pow(2).sum().item() / ((seeds - 1) * (examples - 1)),
+            (seeds - 1) * (examples - 1),
+        )
+        variance = max(by_seed[0] + by_example[0] - by_residual[0], 0.0) / (seeds * examples)
+        se = math.sqrt(variance)
+        # Satterthwaite's degrees of freedom for that sum of mean squares, never fewer than seeds - 1
+        spread = sum(ms**2 / df for ms, df in (by_seed, by_example, by_residual)) / (seeds * examples) ** 2
+        df = max(seeds - 1, variance**2 / spread) if spread > 0 else seeds - 1
+        t = gap / se if se > 0 else (0.0 if gap == 0 else math.copysign(math.inf, gap))
+        half = t_quantile(1 - alpha / 2, df) * se
+        rows[name].update(
+            gap=gap,
+            se=se,
+            df=df,
+            low=gap - half,
+            high=gap + half,
+            p_raw=t_tail(t, df),
+            agree=bool((seed_gaps * math.copysign(1, gap) >= 0).all()) and gap != 0,
+        )
+    # Holm: the k-th smallest of m p-values is multiplied by m - k + 1, and adjusted p-values never fall.
+    compared = sorted((name for name in right if name != reference), key=lambda name: rows[name]["p_raw"])
+    running = 0.0
+    for k, name in enumerate(compared):
+        running = max(running, min(1.0, (len(compared) - k) * rows[name]["p_raw"]))
+        rows[name]["p"] = running
+        rows[name]["confirmed"] = running < alpha and rows[name]["agree"]
+    width = max(26, *(len(name) for name in right))
+    interval_title = f"{1 - alpha:.0%} interval"
     print(
-        f"{seeds} seeds; one model's own standard error at {top:.2%} on {examples} examples: "
-        f"{math.sqrt(top * (1 - top) / examples):.2%} (a gap between two models is measured by the paired SE)"
+        f"{'':{width}s} {'accuracy ± sd':>16s} {'gap':>7s} {interval_title:>18s} {'Holm p':>7s}  confirmed?"
+    )
+    for name, row in rows.items():
+        line = f"{name:{width}s} {row['accuracy']:9.2%} ± {row['sd']:5.2%}"
+        if name == reference:
+            print(f"{line} {'':7s} {'':18s} {'':7s}  (reference)")
+            continue
+        verdict = ("yes, ahead" if row["gap"] > 0 else "yes, behind") if row["confirmed"] else "not confirmed"
+        interval = f"[{row['low']:+.2%}, {row['high']:+.2%}]"
+        p_text = f"{row['p']:.3f}" if row["p"] >= 0.001 else "<0.001"
+        print(f"{line} {row['gap']:+7.2%} {interval:>18s} {p_text:>7s}  {verdict}")
+    print(
+        f"{seeds} seeds x {examples} test examples; gap = accuracy - {reference}'s, paired seed by seed and "
+        f"averaged; interval: t over seeds, covering seed-to-seed and test-set variation; p corrected "
+        f"together over {len(compared)} comparison{'s' if len(compared) > 1 else ''} (Holm); confirmed: "
+        f"p < {alpha:g} and no seed reverses the gap"
     )
     return rows
 

@@ -1,5 +1,7 @@
 """Unit tests of utils.py: data, training, metrics and plots, bad input included."""
 
+import contextlib
+import io
 import math
 import urllib.error
 
@@ -325,38 +327,126 @@ def test_tune_each_prints_every_rate_tried_and_refuses_a_choice_at_the_end_of_th
         utils.tune_each({"rising": lambda lr, seed: (lr, seed)}, ladder, seeds=[0])
 
 
-def test_mcnemar_p_is_the_two_sided_binomial_tail_of_the_discordant_examples():
-    agree = torch.ones(50, dtype=torch.bool)
-    a = torch.cat([agree, torch.ones(6, dtype=torch.bool)])  # a alone right on 6 examples, b on none
-    b = torch.cat([agree, torch.zeros(6, dtype=torch.bool)])
-    assert utils.mcnemar_p(a, b) == pytest.approx(2 / 2**6)
-    assert utils.mcnemar_p(b, a) == pytest.approx(2 / 2**6)
-    one_each = torch.tensor([True, False]), torch.tensor([False, True])
-    assert utils.mcnemar_p(*one_each) == 1.0  # capped: the two tails overlap
-    assert utils.mcnemar_p(agree, agree) == 1.0  # no discordant example, no evidence
-    # 2 against 8: P(X <= 2) for X ~ Binomial(10, 1/2) is (1 + 10 + 45) / 1024, doubled
-    a = torch.tensor([True] * 2 + [False] * 8)
-    assert utils.mcnemar_p(a, ~a) == pytest.approx(2 * 56 / 1024)
-    with pytest.raises(ValueError, match="boolean"):
-        utils.mcnemar_p(a.float(), ~a)
+@pytest.mark.parametrize("df", [1, 2.5, 4, 9, 40])
+def test_t_tail_and_quantile_match_scipy(df):
+    from scipy import stats
+
+    for t in [0.0, 0.3, 1.0, 2.0, 4.5, 12.0]:
+        assert utils.t_tail(t, df) == pytest.approx(2 * stats.t.sf(t, df), rel=1e-6, abs=1e-12)
+        assert utils.t_tail(-t, df) == utils.t_tail(t, df)
+    for probability in [0.5, 0.9, 0.975, 0.995]:
+        assert utils.t_quantile(probability, df) == pytest.approx(
+            stats.t.ppf(probability, df), rel=1e-6, abs=1e-9
+        )
+    with pytest.raises(ValueError, match="probability"):
+        utils.t_quantile(0.2, df)
 
 
-def test_compare_accuracies_marks_only_gaps_that_hold_on_every_seed(capsys):
+def simulate_two_losses(gap, seed_sd, generator, seeds=5, examples=10_000, error=0.02):
+    """(seeds, examples) right tensors of a reference and another loss `gap` more accurate on average.
+
+    Each seed's error rate varies with sd seed_sd, independently for the two losses. Errors fall on hard
+    examples: a Beta(0.02, 0.98)-distributed hardness (mean 0.02) makes about half of each model's errors
+    shared with another model's, as for two MNIST networks.
+    """
+    hardness = torch.distributions.Beta(0.02, 0.02 / error - 0.02).sample((examples,))
+    right = {}
+    for name, rate in {"reference": error, "other": error - gap}.items():
+        rates = rate + seed_sd * torch.randn(seeds, 1, generator=generator)
+        right[name] = torch.rand(seeds, examples, generator=generator) >= (hardness * rates / error).clamp(
+            0, 1
+        )
+    return right
+
+
+def confirmed_share(gap, seed_sd, runs=200):
+    """How often compare_accuracies confirms the other loss's gap over `runs` simulated experiments."""
+    torch.manual_seed(0)  # the Beta sampler draws from the global generator
+    generator = torch.Generator().manual_seed(0)
+    hits = 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        for _ in range(runs):
+            rows = utils.compare_accuracies(
+                simulate_two_losses(gap, seed_sd, generator), reference="reference"
+            )
+            hits += rows["other"]["confirmed"]
+    return hits / runs
+
+
+def test_compare_accuracies_confirms_a_real_gap_of_0_4_points_in_most_runs():
+    assert confirmed_share(gap=0.004, seed_sd=0.001) >= 0.8
+
+
+def test_compare_accuracies_confirms_a_tie_with_seed_spread_at_about_alpha():
+    assert 0.01 <= confirmed_share(gap=0.0, seed_sd=0.001) <= 0.09
+
+
+def test_compare_accuracies_never_confirms_a_gap_whose_direction_changes_between_seeds():
     n = 1000
-    base = torch.zeros(2, n, dtype=torch.bool)
-    base[:, :900] = True  # 90 % right on both seeds
-    better = base.clone()
-    better[:, 900:960] = True  # 96 %: right on 60 more examples, on both seeds
-    mixed = base.clone()
-    mixed[0, 900:960] = True  # as good as `better` on seed 0 only
-    rows = utils.compare_accuracies({"base": base, "better": better, "mixed": mixed})
-    assert rows["better"]["gap"] == 0 and rows["better"]["p"] != rows["better"]["p"]  # the best: nan
-    assert rows["base"]["paired SE"] == pytest.approx(60**0.5 / n)  # 60 examples differ on each seed
-    assert rows["base"]["real"] and rows["base"]["gap"] == pytest.approx(0.06)
-    assert not rows["mixed"]["real"] and rows["mixed"]["p"] == 1.0  # seed 0 ties; seed 1 alone is not enough
-    assert rows["mixed"]["sd"] == pytest.approx(torch.tensor([0.96, 0.90]).std().item())
+    reference = torch.zeros(5, n, dtype=torch.bool)
+    reference[:, :900] = True
+    other = reference.clone()
+    other[:4, 900:940] = True  # 4 points ahead on four seeds ...
+    other[4, 895:900] = False  # ... and 0.5 points behind on the fifth
+    rows = utils.compare_accuracies({"reference": reference, "other": other}, reference="reference")
+    assert rows["other"]["gap"] > 0 and rows["other"]["p"] < 0.05  # the t test alone would confirm it
+    assert not rows["other"]["confirmed"]
+
+
+def test_compare_accuracies_pairs_seeds_corrects_with_holm_and_prints_the_verdicts(capsys):
+    from scipy import stats
+
+    generator = torch.Generator().manual_seed(1)
+    reference = torch.rand(5, 2000, generator=generator) < 0.9
+    ahead, behind, same = reference.clone(), reference.clone(), reference.clone()
+    ahead[:, :200] |= torch.rand(5, 200, generator=generator) < 0.5  # about 1 point ahead on each seed
+    behind[:, :200] &= torch.rand(5, 200, generator=generator) < 0.9  # about 1 point behind
+    rows = utils.compare_accuracies(
+        {"reference": reference, "ahead": ahead, "behind": behind, "same": same}, reference="reference"
+    )
+    assert set(rows) == {"reference", "ahead", "behind", "same"} and "gap" not in rows["reference"]
+    assert rows["ahead"]["confirmed"] and rows["ahead"]["gap"] > 0 and rows["ahead"]["low"] > 0
+    assert rows["behind"]["confirmed"] and rows["behind"]["gap"] < 0 and rows["behind"]["high"] < 0
+    assert not rows["same"]["confirmed"] and rows["same"]["gap"] == 0 and rows["same"]["p"] == 1.0
+    gaps = (ahead.double().mean(dim=1) - reference.double().mean(dim=1)).numpy()
+    assert rows["ahead"]["gap"] == pytest.approx(gaps.mean())
+    # The interval is at least as wide as the plain t interval over the five seeds' gaps
+    plain = stats.t.ppf(0.975, 4) * gaps.std(ddof=1) / 5**0.5
+    assert rows["ahead"]["high"] - rows["ahead"]["gap"] >= plain * 0.999
+    assert rows["ahead"]["p"] >= rows["ahead"]["p_raw"]  # Holm never lowers a p-value
+    holm = sorted(rows[name]["p_raw"] for name in ["ahead", "behind", "same"])
+    assert sorted(rows[name]["p"] for name in ["ahead", "behind", "same"])[0] == pytest.approx(
+        min(1, 3 * holm[0])
+    )
     printed = capsys.readouterr().out
-    assert "(best)" in printed and "2 seeds" in printed and "0.62%" in printed  # sqrt(.96 * .04 / 1000)
-    assert "paired SE" in printed
+    assert "(reference)" in printed and "yes, ahead" in printed and "yes, behind" in printed
+    assert "not confirmed" in printed and "Holm" in printed and "5 seeds" in printed
+
+
+def test_compare_accuracies_two_way_standard_error_matches_the_variance_components():
+    generator = torch.Generator().manual_seed(2)
+    reference = torch.rand(4, 500, generator=generator) < 0.8
+    other = torch.rand(4, 500, generator=generator) < 0.82
+    rows = utils.compare_accuracies({"reference": reference, "other": other}, reference="reference")
+    d = (other.double() - reference.double()).numpy()
+    seeds, examples = d.shape
+    seed_means, example_means = d.mean(axis=1), d.mean(axis=0)
+    residual = d - seed_means[:, None] - example_means[None, :] + d.mean()
+    ms = (
+        examples * seed_means.var(ddof=1)
+        + seeds * example_means.var(ddof=1)
+        - (residual**2).sum() / ((seeds - 1) * (examples - 1))
+    )
+    assert rows["other"]["se"] == pytest.approx((ms / (seeds * examples)) ** 0.5)
+
+
+def test_compare_accuracies_rejects_bad_input():
+    right = torch.ones(3, 10, dtype=torch.bool)
     with pytest.raises(ValueError, match="one shape"):
-        utils.compare_accuracies({"a": base, "b": base[:1]})
+        utils.compare_accuracies({"a": right, "b": right[:1]}, reference="a")
+    with pytest.raises(ValueError, match="reference"):
+        utils.compare_accuracies({"a": right, "b": right}, reference="c")
+    with pytest.raises(ValueError, match="boolean"):
+        utils.compare_accuracies({"a": right, "b": right.float()}, reference="a")
+    with pytest.raises(ValueError, match="two seeds"):
+        utils.compare_accuracies({"a": right[:1], "b": right[:1]}, reference="a")
