@@ -253,20 +253,20 @@ def tune_each(
 
 
 def t_tail(t: float, df: float) -> float:
-    """Return P(|T| >= |t|) for Student's t with df degrees of freedom: the two-sided p-value of t."""
-    if df <= 0:
-        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    """Return P(|T| >= |t|) for Student's t with df >= 1 degrees of freedom: the two-sided p-value of t."""
+    if not 1 <= df <= 10_000:
+        raise ValueError(f"expected degrees of freedom between 1 and 10,000, got {df}")
     if math.isinf(t):
         return 0.0
     if t == 0:
         return 1.0
-    # With t = sqrt(df) tan(theta) the density becomes c cos(theta)^(df - 1) on (-pi/2, pi/2): bounded, so
-    # Simpson's rule over the tail [atan(|t| / sqrt(df)), pi/2] is accurate with a few thousand points.
+    # With t = sqrt(df) cot(phi) the tail beyond |t| becomes c * integral of sin(phi)^(df - 1) over
+    # [0, atan(sqrt(df) / |t|)]: bounded for df >= 1, so Simpson's rule with 2,000 steps is accurate.
     scale = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(math.pi)
-    low, steps = math.atan(abs(t) / math.sqrt(df)), 2000
-    width = (math.pi / 2 - low) / steps
+    steps = 2000
+    width = math.atan2(math.sqrt(df), abs(t)) / steps
     total = sum(
-        (1 if k in (0, steps) else 4 if k % 2 else 2) * math.cos(low + k * width) ** (df - 1)
+        (1 if k in (0, steps) else 4 if k % 2 else 2) * math.sin(k * width) ** (df - 1)
         for k in range(steps + 1)
     )
     return min(1.0, 2 * scale * total * width / 3)
@@ -294,10 +294,12 @@ def compare_accuracies(
     name, and seed s of every name trained with the same initial weights and batches. The reference is
     named before the test set is seen: a baseline, or the best on validation data. For each other name:
     - gap: its accuracy minus the reference's, on each seed (a paired gap), averaged over the seeds;
-    - interval: gap ± t × SE, t with seeds - 1 degrees of freedom at 1 - alpha / 2. SE² covers the
-      seed-to-seed spread and the sampling of the test examples: the examples × seeds table of
-      differences read as a two-way layout, SE² = (MS_seeds + MS_examples - MS_residual) / (seeds ·
-      examples), the variance of its grand mean; seeds - 1 degrees of freedom err on the safe side;
+    - interval: gap ± t × SE, a (1 - alpha) interval for this comparison alone (not adjusted for the others).
+      SE² covers the seed-to-seed spread and the sampling of the test examples: the seeds × examples table
+      of differences read as a two-way layout, SE² = (MS_seeds + MS_examples - MS_residual) / (seeds ·
+      examples), the variance of its grand mean, with each of the first two mean squares taken at least as
+      large as MS_residual, so that SE² is never below what either source alone implies. t has
+      Satterthwaite's degrees of freedom for that sum, at least seeds - 1 and at most 200;
     - p: the t test of a zero gap, Holm-corrected over the comparisons of the table;
     - confirmed: p < alpha after Holm's correction, and no seed's gap points the other way.
     "Not confirmed" says the budget could not tell; it never says that two losses are equally good.
@@ -329,11 +331,14 @@ def compare_accuracies(
             residual.pow(2).sum().item() / ((seeds - 1) * (examples - 1)),
             (seeds - 1) * (examples - 1),
         )
-        variance = max(by_seed[0] + by_example[0] - by_residual[0], 0.0) / (seeds * examples)
+        # Each of the first two at least MS_residual: the estimate never falls below either source alone
+        by_seed = (max(by_seed[0], by_residual[0]), by_seed[1])
+        by_example = (max(by_example[0], by_residual[0]), by_example[1])
+        variance = (by_seed[0] + by_example[0] - by_residual[0]) / (seeds * examples)
         se = math.sqrt(variance)
-        # Satterthwaite's degrees of freedom for that sum of mean squares, never fewer than seeds - 1
+        # Satterthwaite's degrees of freedom for that sum of mean squares, between seeds - 1 and 200
         spread = sum(ms**2 / df for ms, df in (by_seed, by_example, by_residual)) / (seeds * examples) ** 2
-        df = max(seeds - 1, variance**2 / spread) if spread > 0 else seeds - 1
+        df = min(max(seeds - 1, variance**2 / spread if spread > 0 else 0), 200)
         t = gap / se if se > 0 else (0.0 if gap == 0 else math.copysign(math.inf, gap))
         half = t_quantile(1 - alpha / 2, df) * se
         rows[name].update(
@@ -368,9 +373,9 @@ def compare_accuracies(
         print(f"{line} {row['gap']:+7.2%} {interval:>18s} {p_text:>7s}  {verdict}")
     print(
         f"{seeds} seeds x {examples} test examples; gap = accuracy - {reference}'s, paired seed by seed and "
-        f"averaged; interval: t over seeds, covering seed-to-seed and test-set variation; p corrected "
-        f"together over {len(compared)} comparison{'s' if len(compared) > 1 else ''} (Holm); confirmed: "
-        f"p < {alpha:g} and no seed reverses the gap"
+        f"averaged; interval: {1 - alpha:.0%} for each comparison alone, covering seed-to-seed and test-set "
+        f"variation; p corrected together over {len(compared)} comparison{'s' if len(compared) > 1 else ''} "
+        f"(Holm); confirmed: p < {alpha:g} and no seed reverses the gap"
     )
     return rows
 

@@ -158,7 +158,7 @@ META_CALLS = {
         "ce": lambda f: f(meta_grad(4, 10), classes(4)),
         "LOSSES": lambda losses: [loss(meta_grad(3, 5, 4, 10), classes(3, 5, 4)) for loss in losses.values()],
         "symmetric_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
-        "pairwise_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
+        "asymmetric_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
     },
 }
 
@@ -172,15 +172,16 @@ NOT_LOSSES = {
     "03": "make_mlp",
     "04": "binary_accuracy make_logistic precision_recall precision_recall_curve",
     "05": "make_pairs multilabel_margin_by_hand hinge exact_match make_pair_mlp label_counts f1_scores",
-    "06": "make_teacher make_student parameter_count label_accuracy train_student",
-    "07": "torchvision_gradient first_nan rare_digit make_mlp train_once bootstrap_ap",
+    "06": "normal_on_grid fit_one_peak variance make_teacher make_student parameter_count label_accuracy "
+    "train_student",
+    "07": "torchvision_gradient first_nan q_for rare_digit make_mlp train_once bootstrap_ap",
     "08": "expected_calibration_error fit_temperature make_mlp",
     "09": "sign_accuracy train_once",
-    "10": "make_linear train_once",
+    "10": "sgd_weights make_linear train_once",
     "11": "make_embedder class_centroids nearest_centroid_accuracy train_embedder mean_distance "
     "batch_hard_loss spread_ratio",
     "12": "make_mlp train_once fit_temperature expected_calibration_error",
-    "13": "make_mlp one_epoch overfit_one_batch train_logged bf16 error_of",
+    "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
     "pixel_accuracy conv_block TinyFCN train_segmenter miou_of",
     "15": "collapse spell steps_needed make_strings conv_block StripReader greedy_decode edit_distance "
