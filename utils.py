@@ -285,6 +285,15 @@ def t_quantile(probability: float, df: float) -> float:
     return (low + high) / 2
 
 
+def holm(p_values: dict[str, float]) -> dict[str, float]:
+    """Holm's adjusted p-values: the k-th smallest of m times m - k + 1, never below the one before it."""
+    adjusted, running = {}, 0.0
+    for k, name in enumerate(sorted(p_values, key=p_values.get)):
+        running = max(running, min(1.0, (len(p_values) - k) * p_values[name]))
+        adjusted[name] = running
+    return adjusted
+
+
 def compare_accuracies(
     right: dict[str, torch.Tensor], reference: str, alpha: float = 0.05
 ) -> dict[str, dict[str, Any]]:
@@ -350,13 +359,10 @@ def compare_accuracies(
             p_raw=t_tail(t, df),
             agree=bool((seed_gaps * math.copysign(1, gap) >= 0).all()) and gap != 0,
         )
-    # Holm: the k-th smallest of m p-values is multiplied by m - k + 1, and adjusted p-values never fall.
-    compared = sorted((name for name in right if name != reference), key=lambda name: rows[name]["p_raw"])
-    running = 0.0
-    for k, name in enumerate(compared):
-        running = max(running, min(1.0, (len(compared) - k) * rows[name]["p_raw"]))
-        rows[name]["p"] = running
-        rows[name]["confirmed"] = running < alpha and rows[name]["agree"]
+    compared = [name for name in right if name != reference]
+    for name, p in holm({name: rows[name]["p_raw"] for name in compared}).items():
+        rows[name]["p"] = p
+        rows[name]["confirmed"] = p < alpha and rows[name]["agree"]
     width = max(26, *(len(name) for name in right))
     interval_title = f"{1 - alpha:.0%} interval"
     print(

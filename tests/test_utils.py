@@ -450,6 +450,14 @@ def test_compare_accuracies_never_shrinks_the_interval_to_zero_when_seeds_disagr
     assert not rows["other"]["confirmed"] and rows["other"]["df"] == 1
 
 
+def test_holm_multiplies_the_kth_smallest_p_by_m_minus_k_and_never_lets_it_fall():
+    adjusted = utils.holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": 0.5})
+    assert adjusted == pytest.approx(
+        {"a": 0.04, "c": 0.09, "b": 0.09, "d": 0.5}
+    )  # b: 2 x 0.04, raised to c's
+    assert utils.holm({"only": 0.7}) == {"only": 0.7} and utils.holm({"a": 0.6, "b": 0.9})["a"] == 1.0
+
+
 def test_compare_accuracies_rejects_bad_input():
     right = torch.ones(3, 10, dtype=torch.bool)
     with pytest.raises(ValueError, match="one shape"):
