@@ -166,7 +166,7 @@ META_CALLS = {
 # (checked below against libraries), plotting, and the loop-by-loop references that check a loss by hand on
 # the CPU and never train.
 NOT_LOSSES = {
-    "00": "read_label FileNameLabelledDigits is_image_file psnr affine shrink pipelines_for augment spread",
+    "00": "read_label FileNameLabelledDigits is_image_file psnr affine shrink pipelines_for augment presized",
     "01": "",
     "02": "",
     "03": "make_mlp",
@@ -175,7 +175,8 @@ NOT_LOSSES = {
     "06": "normal_on_grid fit_one_peak variance make_teacher make_student parameter_count label_accuracy "
     "train_student",
     "07": "torchvision_gradient first_nan q_for rare_digit make_mlp train_once bootstrap_ap",
-    "08": "expected_calibration_error fit_temperature make_mlp",
+    "08": "expected_calibration_error fit_temperature make_mlp adaptive_calibration_error "
+    "classwise_calibration_error brier_score",
     "09": "sign_accuracy train_once",
     "10": "sgd_weights make_linear train_once",
     "11": "make_embedder class_centroids nearest_centroid_accuracy train_embedder mean_distance "
@@ -269,6 +270,40 @@ def test_expected_calibration_error_matches_torchmetrics(number):
         assert ece(confidence, guess == labels) == pytest.approx(expected, abs=1e-6)
     else:  # logits and labels
         assert ece(logits, labels) == pytest.approx(expected, abs=1e-6)
+
+
+def test_classwise_calibration_error_and_brier_score_match_libraries():
+    from sklearn.metrics import brier_score_loss
+    from torchmetrics.functional.classification import binary_calibration_error
+
+    namespace = load("08")
+    generator = torch.Generator().manual_seed(4)
+    probs = (3 * torch.randn(500, 10, generator=generator)).softmax(dim=1)
+    labels = torch.randint(10, (500,), generator=generator)
+    per_class = [
+        binary_calibration_error(probs[:, k], (labels == k).long(), n_bins=15).item() for k in range(10)
+    ]
+    assert namespace["classwise_calibration_error"](probs, labels) == pytest.approx(
+        sum(per_class) / 10, abs=1e-6
+    )
+    brier = brier_score_loss(
+        labels.numpy(), probs.double().numpy(), labels=list(range(10)), scale_by_half=False
+    )
+    assert namespace["brier_score"](probs, labels) == pytest.approx(brier, abs=1e-6)
+
+
+def test_adaptive_calibration_error_bins_hold_equal_counts():
+    generator = torch.Generator().manual_seed(5)
+    confidences = torch.rand(1000, generator=generator)
+    correct = (torch.rand(1000, generator=generator) < confidences).float()
+    order = confidences.argsort()
+    expected = sum(  # ten bins of exactly 100, written out
+        abs(correct[order[i : i + 100]].mean().item() - confidences[order[i : i + 100]].mean().item()) / 10
+        for i in range(0, 1000, 100)
+    )
+    assert load("08")["adaptive_calibration_error"](confidences, correct, 10) == pytest.approx(
+        expected, abs=1e-6
+    )
 
 
 def test_mean_iou_and_pixel_accuracy_match_scikit_learn():
