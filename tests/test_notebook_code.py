@@ -174,7 +174,7 @@ NOT_LOSSES = {
     "05": "make_pairs multilabel_margin_by_hand hinge exact_match make_pair_mlp label_counts f1_scores",
     "06": "normal_on_grid fit_one_peak variance make_teacher make_student parameter_count label_accuracy "
     "train_student",
-    "07": "torchvision_gradient first_nan q_for rare_digit make_mlp train_once bootstrap_ap",
+    "07": "torchvision_gradient first_nan q_for rare_digit make_mlp oversampled train_once bootstrap_ap",
     "08": "expected_calibration_error fit_temperature make_mlp adaptive_calibration_error "
     "classwise_calibration_error brier_score",
     "09": "sign_accuracy train_once",
