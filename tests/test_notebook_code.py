@@ -130,6 +130,7 @@ META_CALLS = {
             f(meta(8, 4), classes(8), strategy, torch.Generator().manual_seed(0))
             for strategy in ("random", "semi-hard", "batch-hard")
         ],
+        "batch_all_loss": lambda f: f(meta_grad(8, 4), classes(8), 0.2),
     },
     "12": {
         "focal": lambda f: f(meta_grad(4, 10), classes(4)),
@@ -180,7 +181,7 @@ NOT_LOSSES = {
     "09": "sign_accuracy train_once",
     "10": "sgd_weights make_linear train_once",
     "11": "make_embedder class_centroids nearest_centroid_accuracy train_embedder mean_distance "
-    "batch_hard_loss spread_ratio",
+    "batch_hard_loss spread_ratio on_sphere",
     "12": "make_mlp train_once fit_temperature expected_calibration_error",
     "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
