@@ -149,6 +149,8 @@ META_CALLS = {
     "16": {
         "nt_xent": lambda f: f(meta_grad(8, 4), 0.2),
         "clip_loss": lambda f: f(meta_grad(4, 4), meta(4, 4), 0.2),
+        "supervised_contrastive_in": lambda f: f(meta_grad(8, 4), classes(8), 0.2),
+        "moco_loss": lambda f: f(meta_grad(4, 8), meta(4, 8), meta(16, 8), 0.2),
         "supervised_contrastive": lambda f: f(meta_grad(8, 4), classes(8), 0.2),
         "unnormalised_nt_xent": lambda f: f(meta_grad(8, 4), 0.2),
         "nt_xent_unmasked": lambda f: f(meta_grad(8, 4), 0.2),
@@ -188,7 +190,7 @@ NOT_LOSSES = {
     "pixel_accuracy conv_block TinyFCN train_segmenter miou_of",
     "15": "collapse spell steps_needed make_strings conv_block StripReader greedy_decode edit_distance "
     "gradient_at_logits by_pytorch by_hand",
-    "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score",
+    "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
 }
 # Values some functions read from cells this test does not run
