@@ -185,7 +185,8 @@ NOT_LOSSES = {
     "11": "make_embedder class_centroids nearest_centroid_accuracy train_embedder mean_distance "
     "batch_hard_loss spread_ratio on_sphere",
     "12": "make_mlp train_once fit_temperature expected_calibration_error",
-    "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of",
+    "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of train_loop "
+    "test_accuracy",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
     "pixel_accuracy conv_block TinyFCN train_segmenter miou_of",
     "15": "collapse spell steps_needed make_strings conv_block StripReader greedy_decode edit_distance "
