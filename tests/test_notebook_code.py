@@ -144,6 +144,8 @@ META_CALLS = {
             f(meta_grad(2, 11, 5, 5), classes(2, 5, 5), weight=meta(11)),
         ],
         "soft_dice_loss": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+        "sigmoid_dice_loss": lambda f: f(meta_grad(2, 3, 5, 5), meta(2, 3, 5, 5)),
+        "tversky_loss": lambda f: f(meta_grad(2, 3, 5, 5), meta(2, 3, 5, 5), 0.3, 0.7),
     },
     "15": {"ctc_forward": lambda f: f(meta_grad(6, 11), [3, 3, 5])[0]},
     "16": {
