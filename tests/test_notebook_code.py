@@ -11,6 +11,7 @@ Each notebook's top-level imports, UPPER_CASE constants and functions are execut
 
 import ast
 import json
+import math
 import re
 from pathlib import Path
 
@@ -190,9 +191,10 @@ NOT_LOSSES = {
     "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of train_loop "
     "test_accuracy",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
-    "pixel_accuracy conv_block TinyFCN train_segmenter miou_of",
+    "pixel_accuracy conv_block TinyFCN train_segmenter miou_from_counts",
     "15": "collapse spell steps_needed make_strings conv_block StripReader greedy_decode edit_distance "
-    "gradient_at_logits by_pytorch by_hand",
+    "gradient_at_logits by_pytorch by_hand transcripts score read_strips train_reader prefix_beam_search "
+    "beam_decode alignment_posterior forced_alignment",
     "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
 }
@@ -344,3 +346,45 @@ def test_character_error_rate_matches_torchmetrics():
     assert total == pytest.approx(
         char_error_rate([p for p, _ in pairs[:3]], [t for _, t in pairs[:3]]).item()
     )
+
+
+def test_ctc_decoders_and_alignments_against_enumeration():
+    """Prefix beam search, the forced alignment and the alignment posterior of notebook 15, on targets with
+    repeats, against every path enumerated and against PyTorch."""
+    import itertools
+
+    namespace = load("15")
+    collapse = namespace["collapse"]
+    generator = torch.Generator().manual_seed(5)
+    for steps in (3, 5, 6):
+        log_probs = (2 * torch.randn(steps, 3, generator=generator, dtype=torch.float64)).log_softmax(dim=1)
+        paths = list(itertools.product(range(3), repeat=steps))
+        path_log_probs = {path: log_probs[range(steps), list(path)].sum().item() for path in paths}
+        labellings: dict[tuple, float] = {}
+        for path, value in path_log_probs.items():
+            key = tuple(collapse(list(path)))
+            labellings[key] = labellings.get(key, 0.0) + math.exp(value)
+        found = namespace["prefix_beam_search"](log_probs, beam_width=10**6, floor=0)
+        assert set(found) == set(labellings)
+        for key, probability in labellings.items():
+            assert found[key] == pytest.approx(probability, rel=1e-9)
+        assert list(found)[0] == max(labellings, key=labellings.get)
+        for target in ([1, 1], [2, 1, 2][: steps - 1], [1]):
+            valid = [path for path in paths if collapse(list(path)) == target]
+            if not valid:
+                continue
+            positions, best = namespace["forced_alignment"](log_probs, target)
+            assert best == pytest.approx(max(path_log_probs[path] for path in valid), rel=1e-9)
+            extended = [0] + [symbol for label in target for symbol in (label, 0)]
+            assert collapse([extended[s] for s in positions]) == target
+            posterior = namespace["alignment_posterior"](log_probs, target)
+            leaf = log_probs.clone().requires_grad_()
+            F.ctc_loss(
+                leaf.unsqueeze(1),
+                torch.tensor([target]),
+                torch.tensor([steps]),
+                torch.tensor([len(target)]),
+                reduction="sum",
+            ).backward()
+            by_symbol = torch.zeros_like(log_probs).index_add(1, torch.tensor(extended), posterior)
+            torch.testing.assert_close(by_symbol, log_probs.exp() - leaf.grad)
