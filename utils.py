@@ -265,10 +265,10 @@ def t_tail(t: float, df: float) -> float:
     scale = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(math.pi)
     steps = 2000
     width = math.atan2(math.sqrt(df), abs(t)) / steps
-    total = sum(
-        (1 if k in (0, steps) else 4 if k % 2 else 2) * math.sin(k * width) ** (df - 1)
-        for k in range(steps + 1)
-    )
+    k = torch.arange(steps + 1, dtype=torch.float64)
+    simpson = torch.where(k % 2 == 1, 4.0, 2.0)  # Simpson's weights 1, 4, 2, 4, ..., 2, 4, 1
+    simpson[0] = simpson[-1] = 1.0
+    total = (simpson * torch.sin(k * width).pow(df - 1)).sum().item()
     return min(1.0, 2 * scale * total * width / 3)
 
 
