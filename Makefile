@@ -9,12 +9,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# Worked answers to a notebook's exercises: notebooks/solutions/NN_slug.ipynb, named as the notebook is.
+SOLUTIONS := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv data run test test-oldest test-cpus lab lint headers benchmark clean
 
 help:
-	@echo "make run      execute every notebook in place, in order, each in a fresh kernel"
+	@echo "make run      execute every notebook, then every solutions notebook, in place, each in a fresh kernel"
 	@echo "make test     hygiene and unit tests, then nbval re-executes every notebook (strict), JOBS=2 at once"
 	@echo "make test-oldest  run every notebook on the oldest releases promised (Colab's), in .venv-oldest"
 	@echo "make test-cpus    run every notebook on PyTorch's portable CPU kernels, two threads: another float path"
@@ -46,7 +48,7 @@ data: $(BIN)/.installed
 
 # Outputs are produced and checked on the CPU, so that they repeat on any machine: CUDA is hidden.
 run: headers data
-	CUDA_VISIBLE_DEVICES= $(BIN)/python .ci/execute.py $(NOTEBOOKS)
+	CUDA_VISIBLE_DEVICES= $(BIN)/python .ci/execute.py $(NOTEBOOKS) $(SOLUTIONS)
 	$(BIN)/python .ci/benchmark.py
 
 # JOBS notebooks run at once (pytest-xdist, one notebook per worker), each kernel on one thread: two
@@ -65,7 +67,7 @@ test: data
 
 # Every cell must run and every assert hold; the outputs may differ in the last digits, so none is written.
 test-oldest: data $(OLDEST)/bin/.installed
-	CUDA_VISIBLE_DEVICES= $(OLDEST)/bin/python .ci/execute.py --check $(NOTEBOOKS)
+	CUDA_VISIBLE_DEVICES= $(OLDEST)/bin/python .ci/execute.py --check $(NOTEBOOKS) $(SOLUTIONS)
 
 # PyTorch picks its CPU kernels by instruction set (AVX2 here, AVX-512 on many readers' machines, its own on a
 # GPU), so training takes another float path on each machine. This runs every notebook on the portable kernels,
@@ -73,7 +75,7 @@ test-oldest: data $(OLDEST)/bin/.installed
 # one thread per notebook) nor `make test-oldest` (older releases) takes. Every cell must run, every assert hold.
 PORTABLE_KERNELS := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=AVX
 test-cpus: data
-	CUDA_VISIBLE_DEVICES= $(PORTABLE_KERNELS) OMP_NUM_THREADS=2 $(BIN)/python .ci/execute.py --check $(NOTEBOOKS)
+	CUDA_VISIBLE_DEVICES= $(PORTABLE_KERNELS) OMP_NUM_THREADS=2 $(BIN)/python .ci/execute.py --check $(NOTEBOOKS) $(SOLUTIONS)
 
 lab: data
 	$(BIN)/jupyter lab notebooks
@@ -83,7 +85,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check utils.py tests .ci notebooks
 
 headers: $(BIN)/.installed
-	$(BIN)/python .ci/headers.py --repo $(GITHUB_REPO) $(NOTEBOOKS)
+	$(BIN)/python .ci/headers.py --repo $(GITHUB_REPO) $(NOTEBOOKS) $(SOLUTIONS)
 
 benchmark: $(BIN)/.installed
 	$(BIN)/python .ci/benchmark.py

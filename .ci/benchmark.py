@@ -3,7 +3,8 @@
 Usage: python .ci/benchmark.py [--check]   (`make benchmark`; `make run` calls it after executing)
 
 The headline is what the notebook's cell tagged `headline` prints, one line; the runtime is the wall time
-that `make run` recorded in notebooks/runtimes.json. The table sits in README.md between the two marker
+that `make run` recorded in notebooks/runtimes.json. The solutions notebooks (notebooks/solutions/) follow,
+with their runtimes from notebooks/solutions/runtimes.json. The table sits in README.md between the two marker
 lines below and is never edited by hand. With --check nothing is written, and the exit code is 1 when the
 README's table differs from what the notebooks give (the test suite runs this check).
 """
@@ -34,8 +35,14 @@ def headline(path: Path) -> str:
     return lines[0]
 
 
-def table(notebooks: list[Path], runtimes: dict[str, float]) -> str:
-    """Return the markdown table: one row per notebook, in order."""
+def table(
+    notebooks: list[Path],
+    runtimes: dict[str, float],
+    solutions: list[Path] = (),
+    solution_runtimes: dict[str, float] | None = None,
+) -> str:
+    """Return the markdown table: one row per notebook, in order, then one per solutions notebook."""
+    solution_runtimes = solution_runtimes or {}
     rows = ["| Notebook | Runtime (`make run`) | Headline result |", "|---|---:|---|"]
     for path in notebooks:
         if path.name not in runtimes:
@@ -43,7 +50,17 @@ def table(notebooks: list[Path], runtimes: dict[str, float]) -> str:
         link = f"[{path.stem}](notebooks/{path.name})"
         rows.append(f"| {link} | {runtimes[path.name]:.0f} s | {headline(path)} |")
     total = sum(runtimes[path.name] for path in notebooks)
-    rows.append(f"| all {len(notebooks)}, one after another | {total:.0f} s | |")
+    for path in solutions:
+        if path.name not in solution_runtimes:
+            raise SystemExit(
+                f"{path.name} has no runtime in notebooks/solutions/runtimes.json: run `make run`"
+            )
+        link = f"[solutions/{path.stem}](notebooks/solutions/{path.name})"
+        answers = f"worked answers to the exercises of [{path.stem}](notebooks/{path.name})"
+        rows.append(f"| {link} | {solution_runtimes[path.name]:.0f} s | {answers} |")
+        total += solution_runtimes[path.name]
+    everything = f"all {len(notebooks)}" + (f" and {len(solutions)} solutions" if solutions else "")
+    rows.append(f"| {everything}, one after another | {total:.0f} s | |")
     return "\n".join(rows)
 
 
@@ -63,9 +80,12 @@ def main() -> int:
     args = parser.parse_args()
     notebooks = sorted((args.root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     runtimes = json.loads((args.root / "notebooks" / "runtimes.json").read_text())
+    solutions = sorted((args.root / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    solution_runtimes_path = args.root / "notebooks" / "solutions" / "runtimes.json"
+    solution_runtimes = json.loads(solution_runtimes_path.read_text()) if solutions else {}
     readme_path = args.root / "README.md"
     readme = readme_path.read_text()
-    updated = update(readme, table(notebooks, runtimes))
+    updated = update(readme, table(notebooks, runtimes, solutions, solution_runtimes))
     if updated == readme:
         return 0
     if args.check:

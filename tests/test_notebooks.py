@@ -13,6 +13,8 @@ from nbval.plugin import find_comment_markers, find_metadata_tags, get_sanitize_
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# Worked answers to a notebook's exercises, named as the notebook is: notebooks/solutions/NN_slug.ipynb
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 # What an absolute path on the executing machine looks like: the repository, a virtual environment, a home.
 MACHINE_PATHS = [str(ROOT), "site-packages", "/.venv", "/home/", "/root/", "/Users/", "/tmp/", ":\\Users\\"]
 REPO = re.search(r"^GITHUB_REPO := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
@@ -65,7 +67,19 @@ def test_notebooks_are_numbered_in_reading_order():
         )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def relative(path: Path) -> str:
+    """A notebook's path below notebooks/: '02_cross_entropy.ipynb' or 'solutions/02_cross_entropy.ipynb'."""
+    return path.relative_to(ROOT / "notebooks").as_posix()
+
+
+def exercises(path: Path) -> list[str]:
+    """The numbered items of a notebook's Exercises section, in order: '1. ...' at the start of a line."""
+    text = "\n".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
+    section = text.split("## Exercises", 1)[1].split("\n## ", 1)[0] if "## Exercises" in text else ""
+    return re.findall(r"(?m)^(\d+)\. ", section)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=relative)
 class TestCommittedNotebook:
     def test_was_executed_top_to_bottom_in_a_fresh_kernel(self, path):
         counts = [cell.execution_count for cell in code_cells(path) if cell.source.strip()]
@@ -118,7 +132,7 @@ class TestCommittedNotebook:
     def test_header_is_stamped_with_this_notebooks_own_badge(self, path):
         header = read(path).cells[0]
         assert header.cell_type == "markdown" and header.source.startswith("# ")
-        colab = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{path.name}"
+        colab = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{relative(path)}"
         assert f"]({colab})" in header.source
 
     def test_starts_with_the_shared_setup_cell(self, path):
@@ -194,12 +208,42 @@ class TestCommittedNotebook:
 
     def test_is_listed_in_the_readme(self, path):
         readme = (ROOT / "README.md").read_text()
-        assert f"(notebooks/{path.name})" in readme
-        assert f"colab.research.google.com/github/{REPO}/blob/main/notebooks/{path.name}" in readme
+        assert f"(notebooks/{relative(path)})" in readme
+        assert f"colab.research.google.com/github/{REPO}/blob/main/notebooks/{relative(path)}" in readme
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=relative)
+def test_solutions_answer_every_exercise_of_their_notebook_in_order(path):
+    notebook = ROOT / "notebooks" / path.name
+    assert notebook.exists(), f"no notebook {path.name} for these solutions"
+    numbers = exercises(notebook)
+    assert numbers == [str(k) for k in range(1, len(numbers) + 1)] and numbers, "exercises numbered 1, 2, ..."
+    headings = [
+        match
+        for cell in read(path).cells
+        if cell.cell_type == "markdown"
+        for match in re.findall(r"(?m)^## Exercise (\d+)$", cell.source)
+    ]
+    assert headings == numbers, f"expected a '## Exercise k' section for each of {numbers}, found {headings}"
+    for cell in read(path).cells:  # each heading restates its exercise in the same cell
+        if cell.cell_type == "markdown" and cell.source.startswith("## Exercise "):
+            assert len(cell.source.splitlines()) > 2, (
+                f"restate the exercise under {cell.source.splitlines()[0]}"
+            )
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=relative)
+def test_exercises_link_to_their_solutions(path):
+    notebook = read(ROOT / "notebooks" / path.name)
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    section = text.split("## Exercises", 1)[1].split("\n## ", 1)[0]
+    assert f"](solutions/{path.name})" in section, "link the solutions from the Exercises section"
+    colab = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/solutions/{path.name}"
+    assert f"]({colab})" in section, "and give them a Colab badge there"
 
 
 def test_headers_and_badges_are_up_to_date():
-    stale = headers.stamp(REPO, NOTEBOOKS, check=True, readme=ROOT / "README.md")
+    stale = headers.stamp(REPO, NOTEBOOKS + SOLUTIONS, check=True, readme=ROOT / "README.md")
     assert not stale, f"run `make headers`: {stale}"
 
 
@@ -218,7 +262,7 @@ def test_sanitize_file_patterns_parse_and_apply():
 
 
 def test_notebooks_are_valid_json_with_a_python_kernel():
-    for path in NOTEBOOKS:
+    for path in NOTEBOOKS + SOLUTIONS:
         notebook = json.loads(path.read_text())
         assert notebook["metadata"]["kernelspec"]["name"] == "python3"
         nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
