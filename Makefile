@@ -58,7 +58,7 @@ JOBS ?= 2
 ifeq ($(JOBS),1)
 PARALLEL :=
 else
-PARALLEL := OMP_NUM_THREADS=1 PYTEST_ADDOPTS="-n $(JOBS) --dist loadfile"
+PARALLEL := OMP_NUM_THREADS=1 PYTEST_ADDOPTS="-n $(JOBS) --dist loadfile --no-loadscope-reorder"
 endif
 
 test: data

@@ -1,5 +1,6 @@
 """Put the repository root on sys.path, so that the tests import utils.py and the scripts in .ci/."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,3 +23,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "nbval time per notebook (its cells, without the kernel start)")
         for name, total in sorted(seconds.items()):
             terminalreporter.write_line(f"{name:50s} {total:6.1f} s")
+
+
+# With two workers, the run ends when the last file does: files run longest first (their last `make run`
+# times; a test module counts as 20 s), so that no long notebook starts last while the other worker idles.
+# The Makefile turns off pytest-xdist's own order (by number of tests) to keep this one. Ordering only.
+def pytest_collection_modifyitems(items):
+    runtimes = {}
+    for folder in (ROOT / "notebooks", ROOT / "notebooks" / "solutions"):
+        if (folder / "runtimes.json").exists():
+            times = json.loads((folder / "runtimes.json").read_text())
+            runtimes |= {str(folder / name): seconds for name, seconds in times.items()}
+    items.sort(key=lambda item: -runtimes.get(str(item.path), 20))  # stable: a file's cells stay in order
