@@ -102,6 +102,7 @@ META_CALLS = {
         ),
         "bce_by_hand": lambda f: f(meta_grad(5), meta(5), weight=meta(5)),
     },
+    "s04": {"bce_of_logit": lambda f: f(meta_grad(5), meta(5))},
     "05": {"multi_hot_to_indices": lambda f: f(meta(4, 10))},
     "06": {
         "distillation_by_hand": lambda f: f(meta_grad(4, 10), meta(4, 10), classes(4), 4.0, 0.5),
@@ -203,6 +204,7 @@ NOT_LOSSES = {
     "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
     "s01": "first_minus_infinity WithTemperature softmax_regression",
+    "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
 }
 # Values some functions read from cells this test does not run
 GLOBALS = {"06": {"mean_label_prob": 0.76}}
