@@ -73,11 +73,11 @@ def update(readme: str, new_table: str) -> str:
     return f"{before}{START}\n{new_table}\n{END}{after}"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if README.md is stale")
     parser.add_argument("--root", type=Path, default=Path("."), help="the repository root")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     notebooks = sorted((args.root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     runtimes = json.loads((args.root / "notebooks" / "runtimes.json").read_text())
     solutions = sorted((args.root / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
