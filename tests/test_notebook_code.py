@@ -204,6 +204,8 @@ NOT_LOSSES = {
     "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
     "s01": "first_minus_infinity WithTemperature softmax_regression",
+    "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
+    "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
 }
 # Values some functions read from cells this test does not run
