@@ -72,11 +72,15 @@ def relative(path: Path) -> str:
     return path.relative_to(ROOT / "notebooks").as_posix()
 
 
+def exercises_section(path: Path) -> str:
+    """The markdown of a notebook's Exercises section, up to the next '## ' heading ('' if it has none)."""
+    text = "\n".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
+    return text.split("## Exercises", 1)[1].split("\n## ", 1)[0] if "## Exercises" in text else ""
+
+
 def exercises(path: Path) -> list[str]:
     """The numbered items of a notebook's Exercises section, in order: '1. ...' at the start of a line."""
-    text = "\n".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
-    section = text.split("## Exercises", 1)[1].split("\n## ", 1)[0] if "## Exercises" in text else ""
-    return re.findall(r"(?m)^(\d+)\. ", section)
+    return re.findall(r"(?m)^(\d+)\. ", exercises_section(path))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=relative)
@@ -234,9 +238,7 @@ def test_solutions_answer_every_exercise_of_their_notebook_in_order(path):
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=relative)
 def test_exercises_link_to_their_solutions(path):
-    notebook = read(ROOT / "notebooks" / path.name)
-    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    section = text.split("## Exercises", 1)[1].split("\n## ", 1)[0]
+    section = exercises_section(ROOT / "notebooks" / path.name)
     assert f"](solutions/{path.name})" in section, "link the solutions from the Exercises section"
     colab = f"https://colab.research.google.com/github/{REPO}/blob/main/notebooks/solutions/{path.name}"
     assert f"]({colab})" in section, "and give them a Colab badge there"
