@@ -198,9 +198,9 @@ NOT_LOSSES = {
     "test_accuracy",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
     "pixel_accuracy conv_block TinyFCN train_segmenter miou_from_counts",
-    "15": "collapse spell steps_needed make_strings conv_block StripReader greedy_decode edit_distance "
-    "gradient_at_logits by_pytorch by_hand transcripts score read_strips train_reader prefix_beam_search "
-    "beam_decode alignment_posterior forced_alignment",
+    "15": "extend collapse spell steps_needed make_strings conv_block StripReader greedy_decode "
+    "edit_distance gradient_at_logits by_pytorch by_hand transcripts score read_strips train_reader "
+    "prefix_beam_search beam_decode alignment_posterior forced_alignment",
     "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
     "s01": "first_minus_infinity WithTemperature softmax_regression",
