@@ -103,6 +103,11 @@ META_CALLS = {
         "bce_by_hand": lambda f: f(meta_grad(5), meta(5), weight=meta(5)),
     },
     "s04": {"bce_of_logit": lambda f: f(meta_grad(5), meta(5))},
+    "s09": {
+        "hinge_loss": lambda f: f(meta_grad(5), meta(5)),
+        "squared_hinge_loss": lambda f: f(meta_grad(5), meta(5)),
+        "logistic_loss": lambda f: f(meta_grad(5), meta(5)),
+    },
     "05": {"multi_hot_to_indices": lambda f: f(meta(4, 10))},
     "06": {
         "distillation_by_hand": lambda f: f(meta_grad(4, 10), meta(4, 10), classes(4), 4.0, 0.5),
@@ -207,6 +212,7 @@ NOT_LOSSES = {
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
+    "s09": "train_once images_of ranked_right train_ranker",
 }
 # Values some functions read from cells this test does not run
 GLOBALS = {"06": {"mean_label_prob": 0.76}}
