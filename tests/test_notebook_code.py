@@ -208,6 +208,7 @@ NOT_LOSSES = {
     "prefix_beam_search beam_decode alignment_posterior forced_alignment",
     "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
+    "s00": "augment_matrix psnr affine shrink pipelines_for looped batched",
     "s01": "first_minus_infinity WithTemperature softmax_regression",
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
