@@ -200,7 +200,7 @@ NOT_LOSSES = {
     "batch_hard_loss spread_ratio on_sphere",
     "12": "make_mlp train_once fit_temperature expected_calibration_error",
     "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of train_loop "
-    "test_accuracy",
+    "test_accuracy dead_units top_share",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
     "pixel_accuracy conv_block TinyFCN train_segmenter miou_from_counts",
     "15": "extend collapse spell steps_needed make_strings conv_block StripReader greedy_decode "
