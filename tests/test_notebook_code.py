@@ -216,6 +216,7 @@ NOT_LOSSES = {
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
+    "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
 }
 # Values some functions read from cells this test does not run
 GLOBALS = {"06": {"mean_label_prob": 0.76}}
