@@ -214,7 +214,7 @@ NOT_LOSSES = {
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
-    "s08": "make_mlp train expected_calibration_error fit_temperature describe print_row",
+    "s08": "make_mlp train expected_calibration_error fit_temperature describe print_row nll",
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
