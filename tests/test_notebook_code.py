@@ -103,6 +103,11 @@ META_CALLS = {
         "bce_by_hand": lambda f: f(meta_grad(5), meta(5), weight=meta(5)),
     },
     "s04": {"bce_of_logit": lambda f: f(meta_grad(5), meta(5))},
+    "s07": {
+        "focal": lambda f: f(meta_grad(6), meta(6)),
+        "focal_per_positive": lambda f: f(meta_grad(6), meta(6)),
+        "softmax_focal_loss": lambda f: f(meta_grad(4, 10), classes(4)),
+    },
     "s09": {
         "hinge_loss": lambda f: f(meta_grad(5), meta(5)),
         "squared_hinge_loss": lambda f: f(meta_grad(5), meta(5)),
@@ -214,6 +219,7 @@ NOT_LOSSES = {
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
+    "s07": "rare_digit make_mlp train_once bootstrap_ap compare_ap q_for scaled_nll",
     "s08": "make_mlp train expected_calibration_error fit_temperature describe print_row nll",
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
