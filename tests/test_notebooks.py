@@ -45,7 +45,8 @@ def prose_numbers(text: str, skip_approximate: bool = False) -> set[str]:
         if "." in match.group() and len(match.group().replace(".", "").lstrip("0")) < 2:
             continue
         before = text[max(0, match.start() - 12) : match.start()]
-        if skip_approximate and re.search(r"(about|around|roughly|near|≈|~)\s*[−+-]?$", before, re.IGNORECASE):
+        approximate = re.search(r"(about|around|roughly|near|≈|~)\s*[−+-]?$", before, re.IGNORECASE)
+        if skip_approximate and approximate:
             continue
         found.add(re.sub(r"\s", "", match.group()))
     return found
