@@ -183,6 +183,13 @@ META_CALLS = {
         "symmetric_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
         "asymmetric_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
     },
+    "18": {
+        "coral_loss": lambda f: f(meta_grad(4, 9), classes(4)),
+        "corn_loss": lambda f: f(meta_grad(4, 9), classes(4)),
+        "sord_targets": lambda f: f(classes(4), 10, 0.5),
+        "sord_loss": lambda f: f(meta_grad(4, 10), classes(4)),
+        "regression_loss": lambda f: f(meta_grad(4, 1), classes(4)),
+    },
 }
 
 # Names the notebooks also define, none of them a loss: data and model builders, training loops, metrics
@@ -214,6 +221,8 @@ NOT_LOSSES = {
     "prefix_beam_search beam_decode alignment_posterior forced_alignment",
     "16": "nt_xent_loops make_encoder pretrain read_out read_seeds pretrain_and_score alignment uniformity",
     "17": "flat_14 margin_curves uniform forward ce_column choose",
+    "18": "ce_formula mse_formula bce_terms coral_formula corn_formula sord_formula shrink make_canvases "
+    "CoralHead make_model decode train_once quadratic_weighted_kappa",
     "s00": "augment_matrix psnr affine shrink pipelines_for looped batched",
     "s01": "first_minus_infinity WithTemperature softmax_regression",
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
@@ -289,6 +298,21 @@ def test_multi_label_f1_matches_scikit_learn():
     called = (probs > 0.5).numpy()
     assert micro == pytest.approx(f1_score(targets.numpy(), called, average="micro"), abs=1e-6)
     assert macro == pytest.approx(f1_score(targets.numpy(), called, average="macro"), abs=1e-6)
+
+
+def test_quadratic_weighted_kappa_matches_scikit_learn():
+    from sklearn.metrics import cohen_kappa_score
+
+    kappa = load("18")["quadratic_weighted_kappa"]
+    generator = torch.Generator().manual_seed(3)
+    targets = torch.randint(10, (400,), generator=generator)
+    near = (targets + torch.randint(-2, 3, (400,), generator=generator)).clamp(0, 9)
+    for predicted in [near, torch.randint(10, (400,), generator=generator), near.clamp(max=7)]:
+        expected = cohen_kappa_score(
+            targets.numpy(), predicted.numpy(), labels=list(range(10)), weights="quadratic"
+        )
+        assert kappa(predicted, targets, 10) == pytest.approx(expected, abs=1e-9)
+    assert kappa(targets, targets, 10) == 1.0
 
 
 @pytest.mark.parametrize("number", ["08", "12"])
