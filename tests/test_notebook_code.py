@@ -114,6 +114,11 @@ META_CALLS = {
         "logistic_loss": lambda f: f(meta_grad(5), meta(5)),
     },
     "s10": {"crammer_singer": lambda f: f(meta_grad(4, 10), classes(4))},
+    "s18": {
+        "coral_loss": lambda f: f(meta_grad(4, 9), classes(4)),
+        "sord_loss": lambda f: f(meta_grad(4, 10), classes(4), 0.25),
+        "corn_loss": lambda f: f(meta_grad(4, 9), classes(4)),
+    },
     "05": {"multi_hot_to_indices": lambda f: f(meta(4, 10))},
     "06": {
         "distillation_by_hand": lambda f: f(meta_grad(4, 10), meta(4, 10), classes(4), 4.0, 0.5),
@@ -233,6 +238,7 @@ NOT_LOSSES = {
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
+    "s18": "shrink make_canvases CoralHead make_model train validation_run",
 }
 # Values some functions read from cells this test does not run
 GLOBALS = {"06": {"mean_label_prob": 0.76}}
