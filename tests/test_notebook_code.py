@@ -195,6 +195,7 @@ META_CALLS = {
         "sord_loss": lambda f: f(meta_grad(4, 10), classes(4)),
         "regression_loss": lambda f: f(meta_grad(4, 1), classes(4)),
     },
+    "19": {"chunked_cross_entropy": lambda f: f(meta_grad(4, 8), meta_grad(20, 8), classes(4), 8)},
 }
 
 # Names the notebooks also define, none of them a loss: data and model builders, training loops, metrics
@@ -228,6 +229,7 @@ NOT_LOSSES = {
     "17": "flat_14 margin_curves uniform forward ce_column choose",
     "18": "ce_formula mse_formula bce_terms coral_formula corn_formula sord_formula shrink make_canvases "
     "CoralHead make_model decode train_once quadratic_weighted_kappa",
+    "19": "saved_tensors unique_bytes seconds make_numbers NumberModel train_once ChunkedLinearCrossEntropy",
     "s00": "augment_matrix psnr affine shrink pipelines_for looped batched",
     "s01": "first_minus_infinity WithTemperature softmax_regression",
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
