@@ -114,6 +114,7 @@ META_CALLS = {
         "logistic_loss": lambda f: f(meta_grad(5), meta(5)),
     },
     "s10": {"crammer_singer": lambda f: f(meta_grad(4, 10), classes(4))},
+    "s19": {"chunked_cross_entropy": lambda f: f(meta_grad(4, 8), meta_grad(20, 8), classes(4), 8)},
     "s18": {
         "coral_loss": lambda f: f(meta_grad(4, 9), classes(4)),
         "sord_loss": lambda f: f(meta_grad(4, 10), classes(4), 0.25),
@@ -241,6 +242,7 @@ NOT_LOSSES = {
     "s10": "sgd_steps train_once",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
     "s18": "shrink make_canvases CoralHead make_model train validation_run",
+    "s19": "make_numbers train_adaptive ChunkedLinearCrossEntropy sampled_gradient",
 }
 # Values some functions read from cells this test does not run
 GLOBALS = {"06": {"mean_label_prob": 0.76}}
