@@ -53,8 +53,8 @@ run: headers data
 
 # JOBS notebooks run at once (pytest-xdist, one notebook per worker), each kernel on one thread: two
 # PyTorch processes that each use every core slow each other down many times over. `make test JOBS=1`
-# runs them one after another, each on every core. On 2 cores, 18 notebooks and 10 solutions notebooks: about
-# 4 to 5.5 min with 2 jobs on an AVX-512 machine, 8 min or more on a slower AVX2 one (the README's benchmark).
+# runs them one after another, each on every core. On 2 cores, 20 notebooks and 12 solutions notebooks: about
+# 5.5 to 6 min with 2 jobs on an AVX-512 machine, more on a slower AVX2 one (the README's benchmark).
 JOBS ?= 2
 ifeq ($(JOBS),1)
 PARALLEL :=

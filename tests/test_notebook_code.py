@@ -114,12 +114,12 @@ META_CALLS = {
         "logistic_loss": lambda f: f(meta_grad(5), meta(5)),
     },
     "s10": {"crammer_singer": lambda f: f(meta_grad(4, 10), classes(4))},
-    "s19": {"chunked_cross_entropy": lambda f: f(meta_grad(4, 8), meta_grad(20, 8), classes(4), 8)},
     "s18": {
         "coral_loss": lambda f: f(meta_grad(4, 9), classes(4)),
         "sord_loss": lambda f: f(meta_grad(4, 10), classes(4), 0.25),
         "corn_loss": lambda f: f(meta_grad(4, 9), classes(4)),
     },
+    "s19": {"chunked_cross_entropy": lambda f: f(meta_grad(4, 8), meta_grad(20, 8), classes(4), 8)},
     "05": {"multi_hot_to_indices": lambda f: f(meta(4, 10))},
     "06": {
         "distillation_by_hand": lambda f: f(meta_grad(4, 10), meta(4, 10), classes(4), 4.0, 0.5),
