@@ -43,7 +43,12 @@ $(OLDEST)/bin/.installed: .ci/oldest-requirements.txt
 	$(OLDEST)/bin/python -m pip install --quiet -r .ci/oldest-requirements.txt
 	touch $@
 
-data: $(BIN)/.installed
+# The four files torchvision reads; fetched (and checked by loading them) only when one is missing, so that
+# `make test` does not spend seconds before its first test once they are there.
+MNIST_FILES := $(addprefix data/MNIST/raw/,train-images-idx3-ubyte train-labels-idx1-ubyte \
+	t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+data: $(MNIST_FILES)
+$(MNIST_FILES): | $(BIN)/.installed
 	$(BIN)/python -c "import utils; utils.load_mnist(); print('MNIST ready in', utils.DATA_DIR)"
 
 # Outputs are produced and checked on the CPU, so that they repeat on any machine: CUDA is hidden.
