@@ -114,6 +114,18 @@ META_CALLS = {
         "logistic_loss": lambda f: f(meta_grad(5), meta(5)),
     },
     "s10": {"crammer_singer": lambda f: f(meta_grad(4, 10), classes(4))},
+    "s14": {
+        "soft_dice_loss": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+        "dice_per_class": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+        "per_image_dice_loss": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+        "cross_entropy": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+        "weighted_ce": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+        "root_weighted_ce": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
+    },
+    "s15": {
+        "ctc_forward": lambda f: f(meta_grad(6, 11), [3, 3, 5])[0],
+        "ctc_backward": lambda f: f(meta_grad(6, 11), [3, 3, 5]),
+    },
     "s18": {
         "coral_loss": lambda f: f(meta_grad(4, 9), classes(4)),
         "sord_loss": lambda f: f(meta_grad(4, 10), classes(4), 0.25),
@@ -222,7 +234,7 @@ NOT_LOSSES = {
     "13": "make_mlp one_epoch overfit_one_batch first_non_finite train_logged bf16 error_of train_loop "
     "test_accuracy dead_units top_share",
     "14": "make_canvases show_mask add_class_legend error_of dice_by_loops segmentation_counts mean_iou "
-    "pixel_accuracy conv_block TinyFCN train_segmenter miou_from_counts",
+    "pixel_accuracy conv_block TinyFCN train_segmenter miou_from_sums miou_from_counts",
     "15": "extend collapse spell steps_needed make_strings conv_block StripReader greedy_decode "
     "edit_distance gradient_at_logits by_pytorch by_hand transcripts score read_strips train_reader "
     "prefix_beam_search beam_decode alignment_posterior forced_alignment",
@@ -241,11 +253,18 @@ NOT_LOSSES = {
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
+    "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores "
+    "first_steps",
+    "s15": "collapse spell extend paths_to make_strings conv_block StripReader greedy_decode transcripts "
+    "read_strips steps_needed train_reader ShortReader",
     "s18": "shrink make_canvases CoralHead make_model train validation_run",
     "s19": "make_numbers train_adaptive ChunkedLinearCrossEntropy sampled_gradient",
 }
 # Values some functions read from cells this test does not run
-GLOBALS = {"06": {"mean_label_prob": 0.76}}
+GLOBALS = {  # values the loss functions read from cells that load() does not run
+    "06": {"mean_label_prob": 0.76},
+    "s14": {"class_weights": torch.ones(11), "root_weights": torch.ones(11)},
+}
 
 
 @pytest.mark.parametrize("number", sorted(NOTEBOOKS))
