@@ -20,7 +20,7 @@ help:
 	@echo "make test     hygiene and unit tests, then nbval re-executes every notebook (strict), JOBS=2 at once"
 	@echo "make test-oldest  run every notebook on the oldest releases promised (Colab's), in .venv-oldest"
 	@echo "make test-cpus    run every notebook on PyTorch's portable CPU kernels, two threads: another float path"
-	@echo "make data     fetch MNIST into data/ through torchvision (run and test do it first)"
+	@echo "make data     fetch MNIST into data/ through torchvision, when a file is missing (run and test do it first)"
 	@echo "make lab      open the notebooks in JupyterLab"
 	@echo "make lint     ruff over utils.py, tests, .ci and the notebooks"
 	@echo "make headers  stamp title, Colab badge and prev/next links into every notebook"
@@ -58,8 +58,9 @@ run: headers data
 
 # JOBS notebooks run at once (pytest-xdist, one notebook per worker), each kernel on one thread: two
 # PyTorch processes that each use every core slow each other down many times over. `make test JOBS=1`
-# runs them one after another, each on every core. On 2 cores, 20 notebooks and 12 solutions notebooks: about
-# 5.5 to 6 min with 2 jobs on an AVX-512 machine, more on a slower AVX2 one (the README's benchmark).
+# runs them one after another, each on every core; JOBS=3 is no faster on 2 cores. On 2 cores, 20 notebooks
+# and 14 solutions notebooks: about 6 min with 2 jobs on an AVX-512 machine, more on a slower AVX2 one (the
+# README's benchmark).
 JOBS ?= 2
 ifeq ($(JOBS),1)
 PARALLEL :=
