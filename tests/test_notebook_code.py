@@ -253,15 +253,14 @@ NOT_LOSSES = {
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
-    "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores "
-    "first_steps",
+    "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores",
     "s15": "collapse spell extend paths_to make_strings conv_block StripReader greedy_decode transcripts "
     "read_strips steps_needed train_reader ShortReader",
     "s18": "shrink make_canvases CoralHead make_model train validation_run",
     "s19": "make_numbers train_adaptive ChunkedLinearCrossEntropy sampled_gradient",
 }
 # Values some functions read from cells this test does not run
-GLOBALS = {  # values the loss functions read from cells that load() does not run
+GLOBALS = {
     "06": {"mean_label_prob": 0.76},
     "s14": {"class_weights": torch.ones(11), "root_weights": torch.ones(11)},
 }
