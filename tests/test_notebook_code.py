@@ -103,6 +103,10 @@ META_CALLS = {
         "bce_by_hand": lambda f: f(meta_grad(5), meta(5), weight=meta(5)),
     },
     "s04": {"bce_of_logit": lambda f: f(meta_grad(5), meta(5))},
+    "s05": {
+        "multi_hot_to_indices": lambda f: f(meta(4, 10)),
+        "margin_loss": lambda f: f(meta_grad(4, 10), meta(4, 10)),
+    },
     "s07": {
         "focal": lambda f: f(meta_grad(6), meta(6)),
         "focal_per_positive": lambda f: f(meta_grad(6), meta(6)),
@@ -248,6 +252,8 @@ NOT_LOSSES = {
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
+    "s05": "make_pairs exact_match label_counts f1_scores pooled top_one_or_two best_gap train_pair_mlp run_bce "
+    "run_margin PairReader",
     "s07": "rare_digit make_mlp train_once bootstrap_ap compare_ap q_for scaled_nll",
     "s08": "make_mlp train expected_calibration_error fit_temperature describe print_row nll",
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
