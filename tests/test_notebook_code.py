@@ -252,7 +252,7 @@ NOT_LOSSES = {
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
-    "s05": "make_pairs exact_match label_counts f1_scores pooled top_one_or_two best_gap train_pair_mlp run_bce "
+    "s05": "make_pairs exact_match label_counts f1_scores pooled top_one_or_two best_lead train_pair_mlp run_bce "
     "run_margin PairReader",
     "s07": "rare_digit make_mlp train_once bootstrap_ap compare_ap q_for scaled_nll",
     "s08": "make_mlp train expected_calibration_error fit_temperature describe print_row nll",
