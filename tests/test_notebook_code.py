@@ -130,6 +130,15 @@ META_CALLS = {
         "ctc_forward": lambda f: f(meta_grad(6, 11), [3, 3, 5])[0],
         "ctc_backward": lambda f: f(meta_grad(6, 11), [3, 3, 5]),
     },
+    "s17": {
+        "p_label": lambda f: f(meta_grad(4, 10), classes(4)),
+        "ce": lambda f: f(meta_grad(4, 10), classes(4)),
+        "gce": lambda f: f(0.7)(meta_grad(3, 5, 4, 10), classes(3, 5, 4)),
+        "smoothed": lambda f: f(0.1)(meta_grad(3, 5, 4, 10), classes(3, 5, 4)),
+        "LOSSES": lambda losses: [loss(meta_grad(3, 5, 4, 10), classes(3, 5, 4)) for loss in losses.values()],
+        "symmetric_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
+        "asymmetric_noise": lambda f: f(classes(6), 0.4, torch.Generator().manual_seed(0)),
+    },
     "s18": {
         "coral_loss": lambda f: f(meta_grad(4, 9), classes(4)),
         "sord_loss": lambda f: f(meta_grad(4, 10), classes(4), 0.25),
@@ -262,6 +271,7 @@ NOT_LOSSES = {
     "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores",
     "s15": "collapse spell extend paths_to make_strings conv_block StripReader greedy_decode transcripts "
     "read_strips steps_needed train_reader ShortReader",
+    "s17": "flat_14 choose forward train_networks scores_on test_right",
     "s18": "shrink make_canvases CoralHead make_model train validation_run",
     "s19": "make_numbers train_adaptive ChunkedLinearCrossEntropy sampled_gradient",
 }
