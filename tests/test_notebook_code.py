@@ -118,6 +118,14 @@ META_CALLS = {
         "logistic_loss": lambda f: f(meta_grad(5), meta(5)),
     },
     "s10": {"crammer_singer": lambda f: f(meta_grad(4, 10), classes(4))},
+    "s11": {
+        "mine_triplets": lambda f: [
+            f(meta(8, 4), classes(8), strategy, torch.Generator().manual_seed(0))
+            for strategy in ("random", "semi-hard", "batch-hard")
+        ],
+        "batch_all_loss": lambda f: f(meta_grad(8, 4), classes(8), 0.2),
+        "cosine_distance": lambda f: f(meta_grad(4, 8), meta(4, 8)),
+    },
     "s14": {
         "soft_dice_loss": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
         "dice_per_class": lambda f: f(meta_grad(2, 11, 5, 5), classes(2, 5, 5)),
@@ -261,12 +269,16 @@ NOT_LOSSES = {
     "s02": "smoothed_gradient_by_hand train_mlp recall_and_precision",
     "s03": "make_mlp train_mlp recalls",
     "s04": "make_logistic decisions_right precision_recall_f1 train_mlp",
-    "s05": "make_pairs exact_match label_counts f1_scores pooled top_one_or_two best_lead train_pair_mlp run_bce "
-    "run_margin PairReader",
+    "s05": "make_pairs exact_match label_counts f1_scores pooled top_one_or_two best_lead train_pair_mlp "
+    "run_bce run_margin PairReader",
     "s07": "rare_digit make_mlp train_once bootstrap_ap compare_ap q_for scaled_nll",
     "s08": "make_mlp train expected_calibration_error fit_temperature describe print_row nll",
     "s09": "train_once images_of ranked_right train_ranker degrees_from_best",
     "s10": "sgd_steps train_once",
+    # triplets and cosine_pairs select with boolean masks, which tensors on the meta device cannot index
+    "s11": "make_embedder class_centroids nearest_centroid_accuracy train_embedder on_sphere mean_distance "
+    "batch_hard_loss train_on triplets measure cosine_triplets angle_accuracy cosine_pairs sphere_accuracy "
+    "run",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
     "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores",
     "s15": "collapse spell extend paths_to make_strings conv_block StripReader greedy_decode transcripts "
