@@ -277,8 +277,8 @@ NOT_LOSSES = {
     "s10": "sgd_steps train_once",
     # triplets and cosine_pairs select with boolean masks, which tensors on the meta device cannot index
     "s11": "make_embedder class_centroids nearest_centroid_accuracy train_embedder on_sphere mean_distance "
-    "batch_hard_loss train_on triplets measure cosine_triplets angle_accuracy cosine_pairs sphere_accuracy "
-    "run",
+    "batch_hard_loss train_on triplets measure training_batch_hard cosine_triplets angle_accuracy "
+    "cosine_pairs sphere_accuracy run",
     "s13": "make_mlp GradientSpike train_checked first_firing fit_temperature check_batch message_of",
     "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores",
     "s15": "collapse spell extend paths_to make_strings conv_block StripReader greedy_decode transcripts "
