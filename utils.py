@@ -7,6 +7,7 @@ tensors, loops over batches, counts and draws.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,10 +29,15 @@ MNIST_STD = 0.3081  # their standard deviation
 def load_mnist(
     root: str | Path = DATA_DIR, device: str | torch.device = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Return MNIST as (train_images, train_labels, test_images, test_labels), normalized, in memory."""
-    from torchvision import datasets  # imported here so that `import utils` stays quick
+    """Return MNIST as (train_images, train_labels, test_images, test_labels), normalized, in memory.
 
+    The first call reads the four files through `torchvision.datasets.MNIST` (which downloads them if they
+    are missing) and saves the tensors it gets, unchanged, in MNIST/tensors.pt beside them. Later calls
+    read that file instead, unless a raw file is newer: the same tensors, without importing torchvision,
+    which takes a second or two.
+    """
     raw = Path(root) / "MNIST" / "raw"
+    saved = raw.parent / "tensors.pt"
     files = [
         "train-images-idx3-ubyte",
         "train-labels-idx1-ubyte",
@@ -39,7 +45,30 @@ def load_mnist(
         "t10k-labels-idx1-ubyte",
     ]
     missing = not all((raw / name).exists() for name in files)
-    splits = []
+    newest = max((raw / name).stat().st_mtime for name in files) if not missing else math.inf
+    if saved.exists() and saved.stat().st_mtime >= newest:
+        tensors = torch.load(saved, weights_only=True)  # train images, train labels, test images, test labels
+    else:
+        tensors = _read_mnist_with_torchvision(root, raw, files, missing)
+        partial = saved.with_name(f"tensors.{os.getpid()}.tmp")  # two processes may write at once:
+        torch.save(tensors, partial)
+        partial.replace(saved)  # each replaces the file whole, never half-written
+    images = [(tensors[i].float() / 255 - MNIST_MEAN) / MNIST_STD for i in (0, 2)]
+    return (
+        images[0].unsqueeze(1).to(device),
+        tensors[1].to(device),
+        images[1].unsqueeze(1).to(device),
+        tensors[3].to(device),
+    )
+
+
+def _read_mnist_with_torchvision(
+    root: str | Path, raw: Path, files: list[str], missing: bool
+) -> list[torch.Tensor]:
+    """The uint8 images and int64 labels of both splits, as torchvision.datasets.MNIST reads them."""
+    from torchvision import datasets  # imported here: importing torchvision takes a second or two
+
+    tensors = []
     for train in (True, False):
         try:
             split = datasets.MNIST(root, train=train, download=True)
@@ -51,9 +80,8 @@ def load_mnist(
                 f"machine with a network connection, or copy the four files {', '.join(files)} (unzipped) "
                 "into that folder."
             ) from error
-        images = (split.data.float() / 255 - MNIST_MEAN) / MNIST_STD
-        splits += [images.unsqueeze(1).to(device), split.targets.to(device)]
-    return splits[0], splits[1], splits[2], splits[3]
+        tensors += [split.data, split.targets]
+    return tensors
 
 
 # ------------------------------------------------------------------------------------- training

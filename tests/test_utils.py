@@ -3,6 +3,7 @@
 import contextlib
 import io
 import math
+import os
 import urllib.error
 
 import matplotlib
@@ -32,6 +33,33 @@ def test_load_mnist_gives_normalized_tensors(mnist):
     assert set(train_labels.unique().tolist()) == set(range(10))
     assert abs(train_images.double().mean().item()) < 1e-3
     assert abs(train_images.double().std().item() - 1) < 1e-3
+
+
+def test_load_mnist_reads_its_saved_tensors_as_torchvision_reads_the_files(tmp_path):
+    from torchvision import datasets
+
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for file in (utils.DATA_DIR / "MNIST" / "raw").iterdir():
+        (raw / file.name).symlink_to(file)
+    first = utils.load_mnist(tmp_path)  # through torchvision; saves MNIST/tensors.pt
+    saved = tmp_path / "MNIST" / "tensors.pt"
+    assert saved.exists() and not list(saved.parent.glob("*.tmp"))
+    saved.write_bytes(saved.read_bytes())  # newer than the raw files: read back, not rewritten
+    written = saved.stat().st_mtime_ns
+    second = utils.load_mnist(tmp_path)
+    assert saved.stat().st_mtime_ns == written
+    for split, (images, labels) in zip(
+        [datasets.MNIST(tmp_path, train=True), datasets.MNIST(tmp_path, train=False)],
+        [first[:2], first[2:]],
+        strict=True,
+    ):
+        expected = (split.data.float() / 255 - utils.MNIST_MEAN) / utils.MNIST_STD
+        assert torch.equal(images.squeeze(1), expected) and torch.equal(labels, split.targets)
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    torch.save([torch.zeros(1, 28, 28, dtype=torch.uint8)] * 4, saved)
+    os.utime(saved, (0, 0))  # a saved file older than the raw files is read again through torchvision
+    assert utils.load_mnist(tmp_path)[0].shape == (60_000, 1, 28, 28)
 
 
 def test_load_mnist_without_data_or_network_names_the_remedy(tmp_path, monkeypatch):
