@@ -59,8 +59,8 @@ run: headers data
 # JOBS notebooks run at once (pytest-xdist, one notebook per worker), each kernel on one thread: two
 # PyTorch processes that each use every core slow each other down many times over. `make test JOBS=1`
 # runs them one after another, each on every core; JOBS=3 is no faster on 2 cores. On 2 cores, 20 notebooks
-# and 17 solutions notebooks: about 6 min 20 s to 6 min 40 s with 2 jobs on an AVX-512 machine, more on a slower
-# AVX2 one (the README's benchmark).
+# and 18 solutions notebooks: 6 min 34 s with 2 jobs on an AVX-512 machine on a slow day (the 37 files before
+# took 5 min 49 s to 7 min 10 s from one day to another); more on a slower AVX2 machine (the README's benchmark).
 JOBS ?= 2
 ifeq ($(JOBS),1)
 PARALLEL :=
