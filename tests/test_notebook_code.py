@@ -284,7 +284,7 @@ NOT_LOSSES = {
     "s14": "make_canvases segmentation_counts mean_iou conv_block TinyFCN train_segmenter test_scores",
     "s15": "collapse spell extend paths_to make_strings conv_block StripReader greedy_decode transcripts "
     "read_strips steps_needed train_reader ShortReader",
-    "s16": "augment make_encoder pretrain read_out accuracies view_distance linear_r2",
+    "s16": "augment make_encoder pretrain read_out accuracies validation_loss distances linear_r2",
     "s17": "flat_14 choose forward train_networks early_stopped scores_on test_right",
     "s18": "shrink make_canvases CoralHead make_model train validation_run",
     "s19": "make_numbers train_adaptive ChunkedLinearCrossEntropy sampled_gradient",
